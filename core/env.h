@@ -40,7 +40,8 @@ struct sg_env {
     void (*timer_at)(void *ctx, int64_t mono_ns, uint64_t tag);
     void (*trace)(void *ctx, const char *record);
     bool (*fault_point)(void *ctx, const char *point);
-    _Noreturn void (*panic)(void *ctx, const char *file, int line, const char *expr);
+    void (*panic)(void *ctx, const char *file, int line, const char *expr)
+        __attribute__((noreturn));
 };
 
 /* Node ids are fixed in both modes. Clients take ids from SG_NODE_CLIENT0 on. */
