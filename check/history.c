@@ -43,21 +43,6 @@ enum sg_outcome sg_outcome_of_code(uint32_t code)
     }
 }
 
-const char *sg_code_name(uint32_t code)
-{
-    switch (code) {
-    case SG_CODE_OK: return "OK";
-    case SG_CODE_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case SG_CODE_NOT_FOUND: return "NOT_FOUND";
-    case SG_CODE_FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case SG_CODE_ABORTED: return "ABORTED";
-    case SG_CODE_INTERNAL: return "INTERNAL";
-    case SG_CODE_UNAVAILABLE: return "UNAVAILABLE";
-    case SG_CODE_TIMEOUT: return "TIMEOUT";
-    default: return "UNKNOWN";
-    }
-}
-
 const char *sg_outcome_name(enum sg_outcome o)
 {
     switch (o) {

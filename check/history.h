@@ -13,20 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codes.h"
+
 enum sg_op { SG_OP_CREATE = 1, SG_OP_GET = 2 };
 enum sg_outcome { SG_OUTCOME_OK = 1, SG_OUTCOME_FAIL, SG_OUTCOME_UNKNOWN };
-
-/* gRPC status numbers used on the wire (notes/grpc-over-nghttp2.md). */
-enum sg_code {
-    SG_CODE_OK = 0,
-    SG_CODE_INVALID_ARGUMENT = 3,
-    SG_CODE_NOT_FOUND = 5,
-    SG_CODE_FAILED_PRECONDITION = 9,
-    SG_CODE_ABORTED = 10,
-    SG_CODE_INTERNAL = 13,
-    SG_CODE_UNAVAILABLE = 14,
-    SG_CODE_TIMEOUT = 1000, /* no reply within client_timeout (not a gRPC code) */
-};
 
 struct sg_hist_rec {
     uint32_t client;
@@ -54,7 +44,6 @@ void sg_history_deinit(struct sg_history *h);
 /* Returns a zeroed record appended to the history, or NULL when memory is exhausted. */
 struct sg_hist_rec *sg_history_add(struct sg_history *h);
 enum sg_outcome sg_outcome_of_code(uint32_t code);
-const char *sg_code_name(uint32_t code);
 const char *sg_outcome_name(enum sg_outcome o);
 
 #endif

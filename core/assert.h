@@ -16,6 +16,9 @@
         if (!(cond)) (env)->panic((env)->ctx, __FILE_NAME__, __LINE__, #cond);          \
     } while (0)
 
+/* A branch that must never run. */
+#define SG_UNREACHABLE(env, what) (env)->panic((env)->ctx, __FILE_NAME__, __LINE__, what)
+
 /* For code without an env (pure helpers): aborts via the process-wide hook. */
 _Noreturn void sg_panic_default(const char *file, int line, const char *expr);
 #define SG_ASSERT_PURE(cond)                                                            \

@@ -46,11 +46,16 @@ struct sg_vfs {
     struct sg_vfs_stats stats;
     char fail_sync_prefix[64];             /* see sg_vfs_fail_next_sync */
     uint32_t fail_sync_count;
+    /* Private to vfs.c. */
+    uint64_t temp_count;                   /* names files SQLite opens without a name */
+    bool registered;
 };
 
-/* name: the VFS name to register (e.g. "sgsim"). Returns false on out-of-memory. */
+/* name: the VFS name to register (e.g. "sgsim"). Returns false on out-of-memory. The VFS
+ * points back at *v (pAppData), so v must stay where it is until sg_vfs_deinit. */
 bool sg_vfs_init(struct sg_vfs *v, const char *name, const struct sg_vfs_hooks *hooks);
-/* Unregisters if registered and frees every file; safe to call twice. */
+/* Unregisters if registered and frees every file; safe to call twice. Every file SQLite
+ * opened on it must be closed first (asserted). */
 void sg_vfs_deinit(struct sg_vfs *v);
 /* Registers as SQLite's default VFS and resets SQLite's PRNG. Returns an SQLite code. */
 int sg_vfs_register(struct sg_vfs *v);

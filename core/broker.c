@@ -1,0 +1,309 @@
+/*
+ * broker.c: append-only partitioned logs, group offsets and long-poll fetches (broker.h).
+ */
+#include "broker.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "assert.h"
+#include "db.h"
+#include "timer.h"
+
+const char *const sg_topics[SG_TOPIC_COUNT] = {
+    "cbsaga.cmd.identity", "cbsaga.evt.identity", "cbsaga.cmd.risk", "cbsaga.evt.risk",
+    "cbsaga.evt.withdrawal",
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS records(topic TEXT NOT NULL, partition INTEGER NOT NULL,"
+    " offset INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
+    " injected INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(topic, partition, offset));"
+    "CREATE TABLE IF NOT EXISTS group_offsets(grp TEXT NOT NULL, topic TEXT NOT NULL,"
+    " partition INTEGER NOT NULL, offset INTEGER NOT NULL,"
+    " PRIMARY KEY(grp, topic, partition));";
+
+int sg_topic_index(const char *topic)
+{
+    for (int i = 0; i < SG_TOPIC_COUNT; i++)
+        if (strcmp(sg_topics[i], topic) == 0) return i;
+    return -1;
+}
+
+uint32_t sg_partition_of(const char *key, uint32_t partitions)
+{
+    SG_ASSERT_PURE(partitions > 0);
+    return (uint32_t)(XXH3_64bits(key, strlen(key)) % partitions);
+}
+
+static enum sg_err load_log_ends(struct sg_broker *b)
+{
+    memset(b->next_offset, 0, sizeof b->next_offset);
+    sqlite3_stmt *st = sg_db_prepare(b->env, b->db,
+        "SELECT topic, partition, MAX(offset) + 1 FROM records GROUP BY topic, partition");
+    if (!st) return SG_ERR_IO;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int t = sg_topic_index((const char *)sqlite3_column_text(st, 0));
+        int64_t p = sqlite3_column_int64(st, 1);
+        if (t >= 0 && p >= 0 && p < SG_PARTITIONS_MAX)
+            b->next_offset[t][p] = (uint64_t)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SG_OK : SG_ERR_IO;
+}
+
+enum sg_err sg_broker_start(struct sg_broker *b, const struct sg_env *env,
+                            const struct sg_config *cfg)
+{
+    memset(b, 0, sizeof *b);
+    b->env = env;
+    b->cfg = cfg;
+    SG_ASSERT(env, cfg->partitions > 0 && cfg->partitions <= SG_PARTITIONS_MAX);
+    b->msg_counter = env->random_u64(env->ctx) >> 16;
+    enum sg_err err = sg_db_open(env, "broker.db", schema, false, &b->db);
+    if (err == SG_OK) err = load_log_ends(b);
+    if (err != SG_OK) sg_db_close(&b->db);
+    return err;
+}
+
+void sg_broker_stop(struct sg_broker *b)
+{
+    sg_db_close(&b->db);
+}
+
+static void send_ack(struct sg_broker *b, const SgEnvelope *req, uint32_t count, uint32_t code)
+{
+    Sagasim__Node__V1__ProduceAck ack = SAGASIM__NODE__V1__PRODUCE_ACK__INIT;
+    ack.count = count;
+    ack.code = code;
+    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
+    e.correlation_id = req->msg_id;
+    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE_ACK;
+    e.produce_ack = &ack;
+    sg_wire_send(b->env, &b->msg_counter, req->from, &e, NULL);
+}
+
+/* Answers the fetch with up to max records from the committed offset; returns the count
+ * sent, or -1 when there was none and answer_empty is false (the caller parks it). */
+static int answer_fetch(struct sg_broker *b, uint32_t to, uint64_t correlation_id,
+                        const char *group, uint32_t t, uint32_t p, uint32_t max,
+                        bool answer_empty, enum sg_err *err);
+
+static void wake_parked(struct sg_broker *b, uint32_t t, uint32_t p)
+{
+    for (size_t i = 0; i < SG_PARKED_MAX; i++) {
+        struct sg_parked_fetch *f = &b->parked[i];
+        if (!f->active || f->topic != t || f->partition != p) continue;
+        enum sg_err err = SG_OK;
+        if (answer_fetch(b, f->from, f->correlation_id, f->group, t, p, f->max_records, false,
+                         &err) >= 0 || err != SG_OK)
+            f->active = false;
+    }
+}
+
+static enum sg_err on_produce(struct sg_broker *b, const SgEnvelope *e)
+{
+    const Sagasim__Node__V1__ProduceRequest *pr = e->produce;
+    for (size_t i = 0; i < pr->n_records; i++) {
+        if (sg_topic_index(pr->records[i]->topic) < 0) {
+            send_ack(b, e, 0, 3); /* INVALID_ARGUMENT: unknown topic */
+            return SG_OK;
+        }
+    }
+    uint64_t saved[SG_TOPIC_COUNT][SG_PARTITIONS_MAX];
+    memcpy(saved, b->next_offset, sizeof saved);
+    enum sg_err err = sg_db_begin(b->env, b->db);
+    for (size_t i = 0; err == SG_OK && i < pr->n_records; i++) {
+        const SgRecord *r = pr->records[i];
+        uint32_t t = (uint32_t)sg_topic_index(r->topic);
+        uint32_t p = sg_partition_of(r->key, b->cfg->partitions);
+        err = sg_db_runf(b->env, b->db, NULL,
+                         "INSERT INTO records(topic, partition, offset, key, value)"
+                         " VALUES(?, ?, ?, ?, ?)", "tiitb", r->topic, (int64_t)p,
+                         (int64_t)b->next_offset[t][p], r->key, (const void *)r->value.data,
+                         r->value.len);
+        b->next_offset[t][p]++;
+    }
+    if (err == SG_OK) err = sg_db_commit(b->env, b->db);
+    else sg_db_rollback(b->db);
+    if (err != SG_OK) {
+        memcpy(b->next_offset, saved, sizeof saved); /* no ack: the producer retries */
+        return SG_OK;
+    }
+    b->appended += pr->n_records;
+    sg_trace(b->env, "broker append n=%zu from=%u", pr->n_records, e->from);
+    if (sg_fault(b->env, "broker.after_append")) return SG_ERR_CRASHED;
+    send_ack(b, e, (uint32_t)pr->n_records, 0);
+    for (uint32_t t = 0; t < SG_TOPIC_COUNT; t++)
+        for (uint32_t p = 0; p < b->cfg->partitions; p++)
+            if (b->next_offset[t][p] != saved[t][p]) wake_parked(b, t, p);
+    return SG_OK;
+}
+
+static enum sg_err committed_offset(struct sg_broker *b, const char *group, uint32_t t,
+                                    uint32_t p, uint64_t *out)
+{
+    *out = 0; /* a new group starts at the earliest offset */
+    sqlite3_stmt *st = sg_db_stmtf(b->env, b->db,
+        "SELECT offset FROM group_offsets WHERE grp = ? AND topic = ? AND partition = ?",
+        "tti", group, sg_topics[t], (int64_t)p);
+    if (!st) return SG_ERR_IO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SG_OK : SG_ERR_IO;
+}
+
+static void free_records(SgRecord **recs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(recs[i]->key);
+        free(recs[i]->value.data);
+        free(recs[i]);
+    }
+    free(recs);
+}
+
+static size_t read_records(struct sg_broker *b, uint32_t t, uint32_t p, uint64_t from,
+                           uint32_t max, SgRecord ***out, enum sg_err *err)
+{
+    sqlite3_stmt *st = sg_db_stmtf(b->env, b->db,
+        "SELECT offset, key, value FROM records WHERE topic = ? AND partition = ?"
+        " AND offset >= ? ORDER BY offset LIMIT ?", "tiii", sg_topics[t], (int64_t)p,
+        (int64_t)from, (int64_t)max);
+    *out = NULL;
+    if (!st) {
+        *err = SG_ERR_IO;
+        return 0;
+    }
+    SgRecord **recs = calloc(max ? max : 1, sizeof *recs);
+    SG_ASSERT(b->env, recs != NULL);
+    size_t n = 0;
+    int rc;
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        SgRecord *r = malloc(sizeof *r);
+        SG_ASSERT(b->env, r != NULL);
+        sagasim__node__v1__record__init(r);
+        r->topic = (char *)sg_topics[t];
+        r->partition = p;
+        r->offset = (uint64_t)sqlite3_column_int64(st, 0);
+        size_t klen = (size_t)sqlite3_column_bytes(st, 1);
+        r->key = malloc(klen + 1);
+        size_t vlen = (size_t)sqlite3_column_bytes(st, 2);
+        r->value.data = malloc(vlen ? vlen : 1);
+        SG_ASSERT(b->env, r->key && r->value.data);
+        memcpy(r->key, sqlite3_column_text(st, 1), klen + 1);
+        if (vlen) memcpy(r->value.data, sqlite3_column_blob(st, 2), vlen);
+        r->value.len = vlen;
+        recs[n++] = r;
+    }
+    sqlite3_finalize(st);
+    *out = recs;
+    return n;
+}
+
+static int answer_fetch(struct sg_broker *b, uint32_t to, uint64_t correlation_id,
+                        const char *group, uint32_t t, uint32_t p, uint32_t max,
+                        bool answer_empty, enum sg_err *err)
+{
+    uint64_t committed = 0;
+    *err = committed_offset(b, group, t, p, &committed);
+    if (*err != SG_OK) return -1;
+    SgRecord **recs = NULL;
+    size_t n = read_records(b, t, p, committed, max ? max : 1, &recs, err);
+    if (*err != SG_OK || (n == 0 && !answer_empty)) {
+        free_records(recs, n);
+        return -1;
+    }
+    Sagasim__Node__V1__FetchResponse fr = SAGASIM__NODE__V1__FETCH_RESPONSE__INIT;
+    fr.group = (char *)group;
+    fr.topic = (char *)sg_topics[t];
+    fr.partition = p;
+    fr.committed_offset = committed;
+    fr.log_end = b->next_offset[t][p];
+    fr.n_records = n;
+    fr.records = recs;
+    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
+    e.correlation_id = correlation_id;
+    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE;
+    e.fetch_response = &fr;
+    sg_wire_send(b->env, &b->msg_counter, to, &e, NULL);
+    free_records(recs, n);
+    return (int)n;
+}
+
+static enum sg_err on_fetch(struct sg_broker *b, const SgEnvelope *e)
+{
+    const Sagasim__Node__V1__FetchRequest *f = e->fetch;
+    int t = sg_topic_index(f->topic);
+    if (t < 0 || f->partition >= b->cfg->partitions || strlen(f->group) >= 40) return SG_OK;
+    enum sg_err err = SG_OK;
+    if (answer_fetch(b, e->from, e->msg_id, f->group, (uint32_t)t, f->partition,
+                     f->max_records, false, &err) >= 0 || err != SG_OK)
+        return err;
+    for (size_t i = 0; i < SG_PARKED_MAX; i++) {
+        struct sg_parked_fetch *pf = &b->parked[i];
+        if (pf->active) continue;
+        *pf = (struct sg_parked_fetch){true, e->from, e->msg_id, (uint32_t)t, f->partition,
+                                       f->max_records, {0}, ++b->park_gen};
+        strcpy(pf->group, f->group);
+        b->env->timer_at(b->env->ctx, b->env->now_mono_ns(b->env->ctx) + b->cfg->fetch_poll_ns,
+                         sg_tag(SG_TIMER_BROKER_POLL, (i << 40) | (pf->gen & 0xffffffffffULL)));
+        return SG_OK;
+    }
+    /* Every park slot is taken: answer empty now (backpressure, never unbounded growth). */
+    answer_fetch(b, e->from, e->msg_id, f->group, (uint32_t)t, f->partition, f->max_records,
+                 true, &err);
+    return err;
+}
+
+static enum sg_err on_commit(struct sg_broker *b, const SgEnvelope *e)
+{
+    const Sagasim__Node__V1__CommitRequest *c = e->commit;
+    if (sg_topic_index(c->topic) < 0) return SG_OK;
+    enum sg_err err = sg_db_runf(b->env, b->db, NULL,
+        "INSERT INTO group_offsets(grp, topic, partition, offset) VALUES(?, ?, ?, ?)"
+        " ON CONFLICT(grp, topic, partition) DO UPDATE SET offset = excluded.offset",
+        "ttii", c->group, c->topic, (int64_t)c->partition, (int64_t)c->offset);
+    if (err != SG_OK) return SG_OK; /* no ack: the consumer re-fetches */
+    Sagasim__Node__V1__CommitAck ack = SAGASIM__NODE__V1__COMMIT_ACK__INIT;
+    ack.group = c->group;
+    ack.topic = c->topic;
+    ack.partition = c->partition;
+    ack.offset = c->offset;
+    SgEnvelope out = SAGASIM__NODE__V1__ENVELOPE__INIT;
+    out.correlation_id = e->msg_id;
+    out.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_COMMIT_ACK;
+    out.commit_ack = &ack;
+    sg_wire_send(b->env, &b->msg_counter, e->from, &out, NULL);
+    return SG_OK;
+}
+
+enum sg_err sg_broker_on_message(struct sg_broker *b, const SgEnvelope *e)
+{
+    switch (e->payload_case) {
+    case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE: return on_produce(b, e);
+    case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH: return on_fetch(b, e);
+    case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_COMMIT: return on_commit(b, e);
+    default:
+        sg_trace(b->env, "broker ignores payload %d", (int)e->payload_case);
+        return SG_OK;
+    }
+}
+
+enum sg_err sg_broker_on_timer(struct sg_broker *b, uint64_t tag)
+{
+    SG_ASSERT(b->env, sg_tag_kind(tag) == SG_TIMER_BROKER_POLL);
+    uint64_t arg = sg_tag_arg(tag);
+    size_t i = (size_t)(arg >> 40);
+    SG_ASSERT(b->env, i < SG_PARKED_MAX);
+    struct sg_parked_fetch *f = &b->parked[i];
+    if (!f->active || (f->gen & 0xffffffffffULL) != (arg & 0xffffffffffULL)) return SG_OK;
+    f->active = false;
+    enum sg_err err = SG_OK;
+    answer_fetch(b, f->from, f->correlation_id, f->group, f->topic, f->partition,
+                 f->max_records, true, &err);
+    return err;
+}

@@ -1,0 +1,58 @@
+/*
+ * broker.h: the message broker (the Kafka role, DESIGN §1 and §8).
+ *
+ * Topics have cfg->partitions partitions; a record's partition is XXH3_64(key) mod N.
+ * Produce appends a whole request in ONE transaction (synced before the ack), assigning
+ * consecutive offsets per partition; only then is the producer acknowledged. Fetch
+ * answers from the group's committed offset (a new group starts at the earliest offset);
+ * when no record is there it is parked (a long poll) until a produce reaches that
+ * partition or fetch_poll_ns passes. Commit stores a group's offset. The log and the group
+ * offsets live in SQLite on the broker's own disk. Topics are the five of DESIGN §8.
+ */
+#ifndef SG_BROKER_H
+#define SG_BROKER_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "env.h"
+#include "err.h"
+#include "wire.h"
+
+enum { SG_TOPIC_COUNT = 5, SG_PARTITIONS_MAX = 16, SG_PARKED_MAX = 64 };
+
+extern const char *const sg_topics[SG_TOPIC_COUNT];
+
+struct sg_parked_fetch {
+    bool active;
+    uint32_t from;
+    uint64_t correlation_id;
+    uint32_t topic, partition, max_records;
+    char group[40];
+    uint64_t gen;
+};
+
+struct sg_broker {
+    const struct sg_env *env;
+    const struct sg_config *cfg;
+    sqlite3 *db;
+    uint64_t msg_counter;
+    uint64_t next_offset[SG_TOPIC_COUNT][SG_PARTITIONS_MAX];
+    struct sg_parked_fetch parked[SG_PARKED_MAX];
+    uint64_t park_gen;
+    uint64_t appended; /* records appended, this life */
+};
+
+/* Opens broker.db, creates the schema and loads the log ends. */
+SG_MUST_USE enum sg_err sg_broker_start(struct sg_broker *b, const struct sg_env *env,
+                                        const struct sg_config *cfg);
+SG_MUST_USE enum sg_err sg_broker_on_message(struct sg_broker *b, const SgEnvelope *e);
+SG_MUST_USE enum sg_err sg_broker_on_timer(struct sg_broker *b, uint64_t tag);
+void sg_broker_stop(struct sg_broker *b);
+/* Index of a topic name, or -1. */
+int sg_topic_index(const char *topic);
+/* The partition of a key: XXH3_64(key) mod partitions. */
+uint32_t sg_partition_of(const char *key, uint32_t partitions);
+
+#endif

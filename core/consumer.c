@@ -1,0 +1,199 @@
+/*
+ * consumer.c: fetch -> apply + inbox (one transaction) -> commit offset (see consumer.h).
+ */
+#include "consumer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "assert.h"
+#include "db.h"
+#include "timer.h"
+
+void sg_consumer_init(struct sg_consumer *c, const struct sg_env *env,
+                      const struct sg_config *cfg, sqlite3 *db, uint64_t *msg_counter,
+                      const char *group, const char *const *topics, sg_consume_fn fn,
+                      void *fn_ctx)
+{
+    memset(c, 0, sizeof *c);
+    c->env = env;
+    c->cfg = cfg;
+    c->db = db;
+    c->msg_counter = msg_counter;
+    c->group = group;
+    c->fn = fn;
+    c->fn_ctx = fn_ctx;
+    for (size_t t = 0; topics[t]; t++) {
+        for (uint32_t p = 0; p < cfg->partitions; p++) {
+            SG_ASSERT(env, c->sub_count < SG_CONSUMER_SUBS_MAX);
+            struct sg_consumer_sub *s = &c->subs[c->sub_count++];
+            SG_ASSERT(env, strlen(topics[t]) < sizeof s->topic);
+            strcpy(s->topic, topics[t]);
+            s->partition = p;
+        }
+    }
+}
+
+static void arm_timeout(struct sg_consumer *c, uint32_t i)
+{
+    struct sg_consumer_sub *s = &c->subs[i];
+    s->gen++;
+    int64_t at = c->env->now_mono_ns(c->env->ctx) + c->cfg->fetch_poll_ns +
+                 c->cfg->request_timeout_ns;
+    c->env->timer_at(c->env->ctx, at,
+                     sg_tag(SG_TIMER_CONSUMER, ((uint64_t)i << 32) | (s->gen & 0xffffffffu)));
+}
+
+static void send_fetch(struct sg_consumer *c, uint32_t i)
+{
+    struct sg_consumer_sub *s = &c->subs[i];
+    Sagasim__Node__V1__FetchRequest f = SAGASIM__NODE__V1__FETCH_REQUEST__INIT;
+    f.group = (char *)c->group;
+    f.topic = s->topic;
+    f.partition = s->partition;
+    f.max_records = c->cfg->batch_max;
+    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
+    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH;
+    e.fetch = &f;
+    sg_wire_send(c->env, c->msg_counter, SG_NODE_BROKER, &e, &s->msg_id);
+    s->state = SG_SUB_FETCH;
+    arm_timeout(c, i);
+}
+
+static void send_commit(struct sg_consumer *c, uint32_t i, uint64_t offset)
+{
+    struct sg_consumer_sub *s = &c->subs[i];
+    Sagasim__Node__V1__CommitRequest cr = SAGASIM__NODE__V1__COMMIT_REQUEST__INIT;
+    cr.group = (char *)c->group;
+    cr.topic = s->topic;
+    cr.partition = s->partition;
+    cr.offset = offset;
+    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
+    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_COMMIT;
+    e.commit = &cr;
+    sg_wire_send(c->env, c->msg_counter, SG_NODE_BROKER, &e, &s->msg_id);
+    s->state = SG_SUB_COMMIT;
+    arm_timeout(c, i);
+}
+
+void sg_consumer_start(struct sg_consumer *c)
+{
+    for (uint32_t i = 0; i < c->sub_count; i++) send_fetch(c, i);
+}
+
+static bool inbox_has(struct sg_consumer *c, const char *key, enum sg_err *err)
+{
+    sqlite3_stmt *st = sg_db_stmtf(c->env, c->db, "SELECT 1 FROM inbox WHERE key = ?", "t", key);
+    if (!st) {
+        *err = SG_ERR_IO;
+        return false;
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) *err = SG_ERR_IO;
+    return rc == SQLITE_ROW;
+}
+
+static enum sg_err inbox_put(struct sg_consumer *c, const char *key, const SgRecord *rec,
+                             const SgEvent *ev, enum sg_inbox_result result)
+{
+    return sg_db_runf(c->env, c->db, NULL,
+                      "INSERT INTO inbox(key, event_id, event_type, topic, partition, offset,"
+                      " result, trace_id, at_ns) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      "ttttiitti", key, ev ? ev->event_id : "", ev ? ev->event_type : "",
+                      rec->topic, (int64_t)rec->partition, (int64_t)rec->offset,
+                      sg_inbox_result_name(result), ev ? ev->trace_id : "",
+                      c->env->now_wall_ns(c->env->ctx));
+}
+
+/* One record inside the batch transaction. */
+static enum sg_err apply_one(struct sg_consumer *c, const SgRecord *rec)
+{
+    SgEvent *ev = sg_event_decode(rec->value.data, rec->value.len);
+    char key[96];
+    enum sg_err err = SG_OK;
+    if (!ev || ev->event_id[0] == '\0') {
+        snprintf(key, sizeof key, "poison:%s:%u:%llu", rec->topic, rec->partition,
+                 (unsigned long long)rec->offset);
+        if (!inbox_has(c, key, &err) && err == SG_OK) {
+            err = inbox_put(c, key, rec, NULL, SG_INBOX_REJECTED);
+            c->stats.rejected++;
+            sg_trace(c->env, "consume poison %s", key);
+        }
+        sg_event_free(ev);
+        return err;
+    }
+    snprintf(key, sizeof key, "%s", ev->event_id);
+    if (inbox_has(c, key, &err)) {
+        c->stats.duplicates++;
+        sg_trace(c->env, "consume duplicate %s", key);
+    } else if (err == SG_OK) {
+        enum sg_inbox_result result = SG_INBOX_REJECTED;
+        err = c->fn(c->fn_ctx, c->db, rec, ev, &result);
+        if (err == SG_OK) err = inbox_put(c, key, rec, ev, result);
+        if (result == SG_INBOX_APPLIED) c->stats.applied++;
+        if (result == SG_INBOX_IGNORED) c->stats.ignored++;
+        if (result == SG_INBOX_REJECTED) c->stats.rejected++;
+        sg_trace(c->env, "consume %s %s %s", ev->event_type, key, sg_inbox_result_name(result));
+    }
+    sg_event_free(ev);
+    return err;
+}
+
+static enum sg_err apply_batch(struct sg_consumer *c, uint32_t i,
+                               const Sagasim__Node__V1__FetchResponse *fr, bool *applied_out)
+{
+    enum sg_err err = sg_db_begin(c->env, c->db);
+    for (size_t k = 0; err == SG_OK && k < fr->n_records; k++) err = apply_one(c, fr->records[k]);
+    if (err != SG_OK) {
+        sg_db_rollback(c->db);
+        return err;
+    }
+    if (sg_db_commit(c->env, c->db) != SG_OK) return SG_ERR_IO; /* outcome unknown */
+    c->stats.batches++;
+    *applied_out = true;
+    if (sg_fault(c->env, "consumer.after_effect")) return SG_ERR_CRASHED;
+    send_commit(c, i, fr->records[fr->n_records - 1]->offset + 1);
+    return SG_OK;
+}
+
+static int find_sub(struct sg_consumer *c, uint64_t correlation_id, int state)
+{
+    for (uint32_t i = 0; i < c->sub_count; i++)
+        if ((int)c->subs[i].state == state && c->subs[i].msg_id == correlation_id) return (int)i;
+    return -1;
+}
+
+enum sg_err sg_consumer_on_message(struct sg_consumer *c, const SgEnvelope *e,
+                                   bool *applied_out)
+{
+    *applied_out = false;
+    if (e->payload_case == SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_COMMIT_ACK) {
+        int i = find_sub(c, e->correlation_id, SG_SUB_COMMIT);
+        if (i >= 0) send_fetch(c, (uint32_t)i);
+        return SG_OK;
+    }
+    SG_ASSERT(c->env, e->payload_case == SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE);
+    int i = find_sub(c, e->correlation_id, SG_SUB_FETCH);
+    if (i < 0) return SG_OK; /* stale or duplicated response */
+    const Sagasim__Node__V1__FetchResponse *fr = e->fetch_response;
+    if (fr->code != 0 || fr->n_records == 0) {
+        send_fetch(c, (uint32_t)i);
+        return SG_OK;
+    }
+    enum sg_err err = apply_batch(c, (uint32_t)i, fr, applied_out);
+    if (err == SG_ERR_IO) c->subs[i].state = SG_SUB_IDLE; /* the timeout re-fetches */
+    return err == SG_ERR_IO ? SG_OK : err;
+}
+
+void sg_consumer_on_timer(struct sg_consumer *c, uint64_t tag)
+{
+    SG_ASSERT(c->env, sg_tag_kind(tag) == SG_TIMER_CONSUMER);
+    uint64_t arg = sg_tag_arg(tag);
+    uint32_t i = (uint32_t)(arg >> 32);
+    if (i >= c->sub_count) return;
+    struct sg_consumer_sub *s = &c->subs[i];
+    if ((s->gen & 0xffffffffu) != (arg & 0xffffffffu)) return; /* superseded */
+    sg_trace(c->env, "consumer timeout %s/%u", s->topic, s->partition);
+    send_fetch(c, i);
+}

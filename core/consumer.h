@@ -1,0 +1,72 @@
+/*
+ * consumer.h: a consumer-group member over one or more topics (DESIGN §1, §8).
+ *
+ * Per (topic, partition) one request is in flight at a time: a fetch from the group's
+ * committed offset (a long poll), then — when records came — ONE transaction that applies
+ * each record's effect through the handler and records it in the inbox, then a commit of
+ * the offset after the last record, then the next fetch. Records whose event id is already
+ * in the inbox are duplicates: no effect. Undecodable or unknown records are recorded
+ * REJECTED and skipped; they never stop the consumer. No answer within
+ * fetch_poll + request_timeout: the request is re-sent (a lost commit re-fetches records
+ * already applied, which the inbox de-duplicates).
+ */
+#ifndef SG_CONSUMER_H
+#define SG_CONSUMER_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "env.h"
+#include "err.h"
+#include "outbox.h"
+#include "wire.h"
+
+enum { SG_CONSUMER_SUBS_MAX = 32 };
+
+/* Applies one decoded record inside the open transaction; sets *result. Returns non-OK
+ * only for an I/O failure (the whole batch then rolls back and is fetched again). */
+typedef enum sg_err (*sg_consume_fn)(void *ctx, sqlite3 *db, const SgRecord *rec,
+                                     const SgEvent *ev, enum sg_inbox_result *result);
+
+struct sg_consumer_sub {
+    char topic[40];
+    uint32_t partition;
+    enum { SG_SUB_IDLE, SG_SUB_FETCH, SG_SUB_COMMIT } state;
+    uint64_t msg_id;
+    uint64_t gen;
+};
+
+struct sg_consumer_stats {
+    uint64_t batches, applied, ignored, rejected, duplicates;
+};
+
+struct sg_consumer {
+    const struct sg_env *env;
+    const struct sg_config *cfg;
+    sqlite3 *db;
+    uint64_t *msg_counter;
+    const char *group;
+    struct sg_consumer_sub subs[SG_CONSUMER_SUBS_MAX];
+    uint32_t sub_count;
+    sg_consume_fn fn;
+    void *fn_ctx;
+    struct sg_consumer_stats stats;
+};
+
+/* topics: NULL-terminated list; each gets cfg->partitions subscriptions. */
+void sg_consumer_init(struct sg_consumer *c, const struct sg_env *env,
+                      const struct sg_config *cfg, sqlite3 *db, uint64_t *msg_counter,
+                      const char *group, const char *const *topics, sg_consume_fn fn,
+                      void *fn_ctx);
+/* Sends the first fetch of every subscription. */
+void sg_consumer_start(struct sg_consumer *c);
+/* Fetch responses and commit acks. *applied_out is true when a batch committed effects
+ * (the service then wakes its relay). */
+SG_MUST_USE enum sg_err sg_consumer_on_message(struct sg_consumer *c, const SgEnvelope *e,
+                                               bool *applied_out);
+/* SG_TIMER_CONSUMER tags. */
+void sg_consumer_on_timer(struct sg_consumer *c, uint64_t tag);
+
+#endif

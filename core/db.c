@@ -1,0 +1,194 @@
+/*
+ * db.c: opening, closing and stepping SQLite on the env's VFS (see db.h).
+ */
+#include "db.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "assert.h"
+
+void sg_db_trace_err(const struct sg_env *env, sqlite3 *db, int rc, const char *where)
+{
+    sg_trace(env, "sqlite_error rc=%d ext=%d at=%s", rc & 0xff,
+             db ? sqlite3_extended_errcode(db) : rc, where);
+}
+
+enum sg_err sg_db_exec(const struct sg_env *env, sqlite3 *db, const char *sql)
+{
+    SG_ASSERT(env, db != NULL);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sg_db_trace_err(env, db, rc, sql);
+        return SG_ERR_IO;
+    }
+    return SG_OK;
+}
+
+static enum sg_err check_journal_mode(const struct sg_env *env, sqlite3 *db, const char *want)
+{
+    sqlite3_stmt *st = sg_db_prepare(env, db, "PRAGMA journal_mode");
+    if (!st) return SG_ERR_IO;
+    enum sg_err err = SG_ERR_IO;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *mode = sqlite3_column_text(st, 0);
+        if (mode && strcmp((const char *)mode, want) == 0) err = SG_OK;
+    }
+    sqlite3_finalize(st);
+    if (err != SG_OK) sg_trace(env, "db_journal_mode_not %s", want);
+    return err;
+}
+
+enum sg_err sg_db_open(const struct sg_env *env, const char *name, const char *schema,
+                       bool rollback_journal, sqlite3 **db_out)
+{
+    SG_ASSERT(env, name != NULL);
+    SG_ASSERT(env, db_out != NULL);
+    char path[256];
+    int n = snprintf(path, sizeof path, "%s/%s", env->data_dir ? env->data_dir : ".", name);
+    SG_ASSERT(env, n > 0 && (size_t)n < sizeof path);
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                             env->vfs_name);
+    if (rc != SQLITE_OK) {
+        sg_db_trace_err(env, db, rc, "open");
+        goto fail;
+    }
+    /* PLANTED BUG hook: rollback_journal selects DELETE + synchronous=NORMAL, a setting
+     * that corrupts under power loss (notes/sqlite-fault-model.md). */
+    const char *pragmas = rollback_journal
+        ? "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=DELETE; PRAGMA synchronous=NORMAL;"
+        : "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+    if (sg_db_exec(env, db, pragmas) != SG_OK) goto fail;
+    if (check_journal_mode(env, db, rollback_journal ? "delete" : "wal") != SG_OK) goto fail;
+    if (sg_db_exec(env, db, schema) != SG_OK) goto fail;
+    *db_out = db;
+    return SG_OK;
+fail:
+    sg_db_close(&db);
+    return SG_ERR_IO;
+}
+
+void sg_db_close(sqlite3 **db)
+{
+    if (!*db) return;
+    /* Finalize every statement first: one left open keeps a zombie connection alive. */
+    for (int i = 0; i < 10000; i++) {
+        sqlite3_stmt *st = sqlite3_next_stmt(*db, NULL);
+        if (!st) break;
+        sqlite3_finalize(st);
+    }
+    sqlite3_close_v2(*db);
+    *db = NULL;
+}
+
+enum sg_err sg_db_begin(const struct sg_env *env, sqlite3 *db)
+{
+    return sg_db_exec(env, db, "BEGIN IMMEDIATE");
+}
+
+enum sg_err sg_db_commit(const struct sg_env *env, sqlite3 *db)
+{
+    int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sg_db_trace_err(env, db, rc, "commit");
+        sg_db_rollback(db);
+        return SG_ERR_IO;
+    }
+    return SG_OK;
+}
+
+void sg_db_rollback(sqlite3 *db)
+{
+    if (db && !sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+sqlite3_stmt *sg_db_prepare(const struct sg_env *env, sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        sg_db_trace_err(env, db, rc, sql);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+int sg_db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+enum sg_err sg_db_run(const struct sg_env *env, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    while (rc == SQLITE_ROW) rc = sqlite3_step(st);
+    enum sg_err err = SG_OK;
+    if (rc != SQLITE_DONE) {
+        sg_db_trace_err(env, sqlite3_db_handle(st), rc, sqlite3_sql(st));
+        err = SG_ERR_IO;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+void sg_db_col_text(sqlite3_stmt *st, int i, char *buf, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
+    if (n >= cap) n = cap - 1;
+    if (n) memcpy(buf, t, n);
+    buf[n] = '\0';
+}
+
+static sqlite3_stmt *stmt_vf(const struct sg_env *env, sqlite3 *db, const char *sql,
+                             const char *types, va_list ap)
+{
+    sqlite3_stmt *st = sg_db_prepare(env, db, sql);
+    if (!st) return NULL;
+    int rc = SQLITE_OK;
+    for (int i = 0; types[i] && rc == SQLITE_OK; i++) {
+        switch (types[i]) {
+        case 't': rc = sg_db_bind_text(st, i + 1, va_arg(ap, const char *)); break;
+        case 'i': rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t)); break;
+        case 'b': {
+            const void *p = va_arg(ap, const void *);
+            size_t len = va_arg(ap, size_t);
+            rc = sqlite3_bind_blob64(st, i + 1, p, len, SQLITE_TRANSIENT);
+            break;
+        }
+        default: SG_UNREACHABLE(env, "unknown bind type");
+        }
+    }
+    if (rc != SQLITE_OK) {
+        sg_db_trace_err(env, db, rc, "bind");
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+sqlite3_stmt *sg_db_stmtf(const struct sg_env *env, sqlite3 *db, const char *sql,
+                          const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    sqlite3_stmt *st = stmt_vf(env, db, sql, types, ap);
+    va_end(ap);
+    return st;
+}
+
+enum sg_err sg_db_runf(const struct sg_env *env, sqlite3 *db, int *changes_out,
+                       const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    sqlite3_stmt *st = stmt_vf(env, db, sql, types, ap);
+    va_end(ap);
+    if (!st) return SG_ERR_IO;
+    enum sg_err err = sg_db_run(env, st);
+    if (changes_out) *changes_out = err == SG_OK ? sqlite3_changes(db) : 0;
+    return err;
+}

@@ -1,0 +1,111 @@
+/*
+ * decider.c: consume a command, decide (decide.h), record and announce (see decider.h).
+ */
+#include "decider.h"
+
+#include <string.h>
+
+#include "assert.h"
+#include "db.h"
+#include "decide.h"
+#include "outbox.h"
+
+struct role_desc {
+    const char *db_name, *group, *topic;
+    enum sg_event_type command, yes, no;
+};
+
+static const struct role_desc roles[] = {
+    [SG_DECIDER_IDENTITY] = {"identity.db", "cbsaga-identity", "cbsaga.cmd.identity",
+                             SG_EVT_VERIFY_IDENTITY_REQUESTED, SG_EVT_IDENTITY_VERIFIED,
+                             SG_EVT_IDENTITY_REJECTED},
+    [SG_DECIDER_RISK] = {"risk.db", "cbsaga-risk", "cbsaga.cmd.risk",
+                         SG_EVT_RISK_CHECK_REQUESTED, SG_EVT_RISK_APPROVED,
+                         SG_EVT_RISK_REJECTED},
+};
+
+const char *sg_decider_db_name(enum sg_decider_role role)
+{
+    return roles[role].db_name;
+}
+
+static enum sg_err already_decided(struct sg_decider *d, sqlite3 *db, const char *wid,
+                                   bool *out)
+{
+    sqlite3_stmt *st = sg_db_stmtf(d->svc.env, db,
+                                   "SELECT 1 FROM decisions WHERE withdrawal_id = ?", "t", wid);
+    if (!st) return SG_ERR_IO;
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    *out = rc == SQLITE_ROW;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SG_OK : SG_ERR_IO;
+}
+
+static enum sg_err consume(void *ctx, sqlite3 *db, const SgRecord *rec, const SgEvent *ev,
+                           enum sg_inbox_result *result)
+{
+    (void)rec;
+    struct sg_decider *d = ctx;
+    const struct role_desc *r = &roles[d->role];
+    const struct sg_env *env = d->svc.env;
+    const SgWithdrawalRef *w = sg_event_ref(ev);
+    *result = SG_INBOX_REJECTED;
+    if (sg_event_type_of(ev) != r->command || !w || !w->withdrawal_id[0]) return SG_OK;
+    bool decided = false;
+    enum sg_err err = already_decided(d, db, w->withdrawal_id, &decided);
+    if (err != SG_OK) return err;
+    *result = SG_INBOX_IGNORED;
+    if (decided) return SG_OK;
+    struct sg_decision dec = d->role == SG_DECIDER_IDENTITY
+        ? sg_decide_identity(d->svc.cfg, w->withdrawal_id, w->user_id)
+        : sg_decide_risk(d->svc.cfg, w->withdrawal_id, w->asset, w->amount_minor);
+    int64_t now = env->now_wall_ns(env->ctx);
+    err = sg_db_runf(env, db, NULL,
+                     "INSERT INTO decisions(withdrawal_id, decision, reason, cause_event_id,"
+                     " trace_id, at_ns) VALUES(?, ?, ?, ?, ?, ?)",
+                     "ttttti", w->withdrawal_id,
+                     dec.approved ? "APPROVED" : "REJECTED", dec.reason, ev->event_id,
+                     ev->trace_id, now);
+    if (err != SG_OK) return err;
+    struct sg_event_fields f = {.withdrawal_id = w->withdrawal_id, .user_id = w->user_id,
+                                .asset = w->asset, .amount_minor = w->amount_minor,
+                                .destination_addr = w->destination_addr, .reason = dec.reason};
+    err = sg_outbox_put(env, db, dec.approved ? r->yes : r->no, &f, ev->trace_id, now);
+    if (err != SG_OK) return err;
+    d->decided++;
+    *result = SG_INBOX_APPLIED;
+    return SG_OK;
+}
+
+enum sg_err sg_decider_start(struct sg_decider *d, enum sg_decider_role role,
+                             const struct sg_env *env, const struct sg_config *cfg)
+{
+    memset(d, 0, sizeof *d);
+    d->role = role;
+    const char *topics[] = {roles[role].topic, NULL};
+    enum sg_err err = sg_service_open(&d->svc, env, cfg, roles[role].db_name,
+                                      SG_DECIDER_SCHEMA, roles[role].group, topics, consume, d);
+    if (err != SG_OK) return err;
+    return sg_service_start(&d->svc);
+}
+
+enum sg_err sg_decider_on_message(struct sg_decider *d, const SgEnvelope *e)
+{
+    bool handled = false;
+    enum sg_err err = sg_service_on_message(&d->svc, e, &handled);
+    if (!handled) sg_trace(d->svc.env, "decider ignores payload %d", (int)e->payload_case);
+    return err;
+}
+
+enum sg_err sg_decider_on_timer(struct sg_decider *d, uint64_t tag)
+{
+    bool handled = false;
+    enum sg_err err = sg_service_on_timer(&d->svc, tag, &handled);
+    SG_ASSERT(d->svc.env, handled);
+    return err;
+}
+
+void sg_decider_stop(struct sg_decider *d)
+{
+    sg_service_close(&d->svc);
+}

@@ -1,0 +1,42 @@
+/*
+ * decider.h: the identity and the risk service: one shape, two roles (DESIGN §1).
+ *
+ * identity consumes cbsaga.cmd.identity (group cbsaga-identity): VerifyIdentityRequested
+ *   -> IdentityVerified | IdentityRejected on cbsaga.evt.identity.
+ * risk consumes cbsaga.cmd.risk (group cbsaga-risk): RiskCheckRequested
+ *   -> RiskApproved | RiskRejected on cbsaga.evt.risk.
+ * The decision row (withdrawal_id primary key: at most one effect per withdrawal), the
+ * outbox row and the inbox row commit in one transaction. A second command for a
+ * withdrawal already decided is IGNORED; any other event type is REJECTED.
+ */
+#ifndef SG_DECIDER_H
+#define SG_DECIDER_H
+
+#include "config.h"
+#include "env.h"
+#include "err.h"
+#include "service.h"
+
+enum sg_decider_role { SG_DECIDER_IDENTITY, SG_DECIDER_RISK };
+
+struct sg_decider {
+    enum sg_decider_role role;
+    struct sg_service svc;
+    uint64_t decided; /* decisions made, this life */
+};
+
+#define SG_DECIDER_SCHEMA                                                                 \
+    "CREATE TABLE IF NOT EXISTS decisions(withdrawal_id TEXT PRIMARY KEY,"              \
+    " decision TEXT NOT NULL, reason TEXT NOT NULL, cause_event_id TEXT NOT NULL,"      \
+    " trace_id TEXT NOT NULL, at_ns INTEGER NOT NULL);"
+
+SG_MUST_USE enum sg_err sg_decider_start(struct sg_decider *d, enum sg_decider_role role,
+                                         const struct sg_env *env,
+                                         const struct sg_config *cfg);
+SG_MUST_USE enum sg_err sg_decider_on_message(struct sg_decider *d, const SgEnvelope *e);
+SG_MUST_USE enum sg_err sg_decider_on_timer(struct sg_decider *d, uint64_t tag);
+void sg_decider_stop(struct sg_decider *d);
+/* "identity.db" or "risk.db". */
+const char *sg_decider_db_name(enum sg_decider_role role);
+
+#endif

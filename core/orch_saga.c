@@ -1,0 +1,147 @@
+/*
+ * orch_saga.c: advancing the saga on decisions and deadlines (see orch.h).
+ *
+ * Every change is one call to sg_orch_transition inside the caller's transaction: the
+ * withdrawal row (guarded by its current status), the saga row, a transition-log row and
+ * the evt.withdrawal event, so the log and the outbox can never disagree with the rows.
+ */
+#include <string.h>
+
+#include "assert.h"
+#include "db.h"
+#include "orch_int.h"
+
+static enum sg_event_type status_event(enum sg_status to)
+{
+    switch (to) {
+    case SG_STATUS_IN_PROGRESS: return SG_EVT_WITHDRAWAL_IN_PROGRESS;
+    case SG_STATUS_COMPLETED: return SG_EVT_WITHDRAWAL_COMPLETED;
+    case SG_STATUS_FAILED: return SG_EVT_WITHDRAWAL_FAILED;
+    case SG_STATUS_CANCELED: return SG_EVT_WITHDRAWAL_CANCELED;
+    default: return SG_EVT_COUNT;
+    }
+}
+
+enum sg_err sg_orch_transition(struct sg_orch *o, struct sg_wrow *w, enum sg_status to,
+                               const char *reason, const char *cause_event_id,
+                               int64_t now_wall_ns)
+{
+    const struct sg_env *env = o->svc.env;
+    sqlite3 *db = o->svc.db;
+    if (!sg_transition_legal(w->status, to)) return SG_ERR_INVALID;
+    SG_ASSERT(env, status_event(to) != SG_EVT_COUNT);
+    int changed = 0;
+    enum sg_err err = sg_db_runf(env, db, &changed,
+        "UPDATE withdrawals SET status = ?, failure_reason = ?, updated_at_ns = ?"
+        " WHERE withdrawal_id = ? AND status = ?", "ttitt",
+        sg_status_name(to), reason, now_wall_ns, w->withdrawal_id, sg_status_name(w->status));
+    if (err == SG_OK && changed != 1) return SG_ERR_INVALID;
+    if (err == SG_OK)
+        err = sg_db_runf(env, db, NULL,
+            "UPDATE sagas SET state = ?, current_step = ? WHERE withdrawal_id = ?", "ttt",
+            sg_saga_state_of(to), sg_saga_step_of(to), w->withdrawal_id);
+    if (err == SG_OK)
+        err = sg_db_runf(env, db, NULL,
+            "INSERT INTO transitions(withdrawal_id, seq, from_status, to_status,"
+            " cause_event_id, at_ns) SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?"
+            " FROM transitions WHERE withdrawal_id = ?", "ttttit", w->withdrawal_id,
+            sg_status_name(w->status), sg_status_name(to), cause_event_id, now_wall_ns,
+            w->withdrawal_id);
+    struct sg_event_fields f = {w->withdrawal_id, w->user_id, w->asset, w->amount_minor,
+                                w->destination_addr, reason};
+    if (err == SG_OK) err = sg_outbox_put(env, db, status_event(to), &f, w->trace_id, now_wall_ns);
+    if (err != SG_OK) return err;
+    sg_trace(env, "transition wid=%s %s->%s", w->withdrawal_id, sg_status_name(w->status),
+             sg_status_name(to));
+    w->status = to;
+    o->stats.transitions++;
+    return SG_OK;
+}
+
+/* What a decision asks for: the status it requires and the status it leads to. */
+struct decision_rule {
+    enum sg_event_type type;
+    enum sg_status from, to;
+};
+
+static const struct decision_rule rules[] = {
+    {SG_EVT_IDENTITY_VERIFIED, SG_STATUS_REQUESTED, SG_STATUS_IN_PROGRESS},
+    {SG_EVT_IDENTITY_REJECTED, SG_STATUS_REQUESTED, SG_STATUS_FAILED},
+    {SG_EVT_RISK_APPROVED, SG_STATUS_IN_PROGRESS, SG_STATUS_COMPLETED},
+    {SG_EVT_RISK_REJECTED, SG_STATUS_IN_PROGRESS, SG_STATUS_FAILED},
+};
+
+enum sg_err sg_orch_consume(void *ctx, sqlite3 *db, const SgRecord *rec, const SgEvent *ev,
+                            enum sg_inbox_result *result)
+{
+    (void)rec;
+    struct sg_orch *o = ctx;
+    SG_ASSERT(o->svc.env, db == o->svc.db);
+    enum sg_event_type t = sg_event_type_of(ev);
+    const struct decision_rule *rule = NULL;
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (rules[i].type == t) rule = &rules[i];
+    *result = SG_INBOX_REJECTED;
+    if (!rule) return SG_OK;
+    struct sg_wrow w;
+    enum sg_err err = sg_orch_load(o, sg_event_withdrawal_id(ev), &w);
+    *result = SG_INBOX_IGNORED;
+    if (err == SG_ERR_NOT_FOUND) return SG_OK;
+    if (err != SG_OK) return err;
+    if (w.status != rule->from) { /* out of state or after a terminal state */
+        o->stats.ignored++;
+        return SG_OK;
+    }
+    int64_t now = o->svc.env->now_wall_ns(o->svc.env->ctx);
+    err = sg_orch_transition(o, &w, rule->to, sg_event_reason(ev), ev->event_id, now);
+    if (err == SG_OK && rule->to == SG_STATUS_IN_PROGRESS) {
+        struct sg_event_fields f = {w.withdrawal_id, w.user_id, w.asset, w.amount_minor,
+                                    w.destination_addr, ""};
+        err = sg_outbox_put(o->svc.env, db, SG_EVT_RISK_CHECK_REQUESTED, &f, w.trace_id, now);
+    }
+    if (err == SG_ERR_INVALID) return SG_OK; /* refused transition: IGNORED */
+    if (err == SG_OK) *result = SG_INBOX_APPLIED;
+    return err;
+}
+
+static enum sg_err load_by_saga(struct sg_orch *o, int64_t saga_id, struct sg_wrow *w)
+{
+    sqlite3_stmt *st = sg_db_stmtf(o->svc.env, o->svc.db,
+                                   "SELECT withdrawal_id FROM sagas WHERE id = ?", "i", saga_id);
+    if (!st) return SG_ERR_IO;
+    char wid[SG_UUID_LEN + 1] = "";
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) sg_db_col_text(st, 0, wid, sizeof wid);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return SG_ERR_NOT_FOUND;
+    if (rc != SQLITE_ROW) return SG_ERR_IO;
+    return sg_orch_load(o, wid, w);
+}
+
+enum sg_err sg_orch_on_deadline(struct sg_orch *o, int64_t saga_id)
+{
+    const struct sg_env *env = o->svc.env;
+    struct sg_wrow w;
+    enum sg_err err = sg_db_begin(env, o->svc.db);
+    if (err == SG_OK) err = load_by_saga(o, saga_id, &w);
+    if (err != SG_OK || sg_status_terminal(w.status)) {
+        sg_db_rollback(o->svc.db);
+        return err == SG_ERR_NOT_FOUND || err == SG_ERR_IO ? SG_OK : err;
+    }
+    int64_t now = env->now_wall_ns(env->ctx);
+    if (now < w.deadline_ns) { /* this node's clock says not yet: look again then */
+        sg_db_rollback(o->svc.db);
+        sg_orch_arm_deadline(o, saga_id, w.deadline_ns);
+        return SG_OK;
+    }
+    err = sg_orch_transition(o, &w, SG_STATUS_CANCELED, "saga deadline exceeded", "", now);
+    if (err != SG_OK) {
+        sg_db_rollback(o->svc.db);
+        return SG_OK;
+    }
+    if (sg_db_commit(env, o->svc.db) != SG_OK) {
+        sg_orch_arm_deadline(o, saga_id, w.deadline_ns); /* unknown: look again */
+        return SG_OK;
+    }
+    return sg_service_committed(&o->svc);
+}

@@ -1,0 +1,43 @@
+/*
+ * outbox.h: the transactional outbox and the inbox every service shares (DESIGN §1, §8).
+ *
+ * Outbox rows are written inside the caller's transaction, together with the state change
+ * they announce; `seq` (AUTOINCREMENT) is commit order because each service has one
+ * writer. The relay publishes rows past relay_position.last_seq. The inbox records every
+ * consumed record once: key = event_id, or "poison:<topic>:<partition>:<offset>" for
+ * undecodable records; result APPLIED, IGNORED (out of state, duplicate effect) or
+ * REJECTED (undecodable or unknown).
+ */
+#ifndef SG_OUTBOX_H
+#define SG_OUTBOX_H
+
+#include <sqlite3.h>
+
+#include "env.h"
+#include "err.h"
+#include "wire.h"
+
+#define SG_OUTBOX_SCHEMA                                                                   \
+    "CREATE TABLE IF NOT EXISTS outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT,"            \
+    " event_id TEXT NOT NULL UNIQUE, event_type TEXT NOT NULL, aggregate_type TEXT NOT NULL," \
+    " aggregate_id TEXT NOT NULL, route_key TEXT NOT NULL, trace_id TEXT NOT NULL,"       \
+    " created_at_ns INTEGER NOT NULL, payload BLOB NOT NULL);"                             \
+    "CREATE TABLE IF NOT EXISTS relay_position(id INTEGER PRIMARY KEY CHECK(id = 1),"     \
+    " last_seq INTEGER NOT NULL);"                                                         \
+    "INSERT OR IGNORE INTO relay_position(id, last_seq) VALUES(1, 0);"                     \
+    "CREATE TABLE IF NOT EXISTS inbox(key TEXT PRIMARY KEY, event_id TEXT NOT NULL,"      \
+    " event_type TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,"         \
+    " offset INTEGER NOT NULL, result TEXT NOT NULL, trace_id TEXT NOT NULL,"             \
+    " at_ns INTEGER NOT NULL);"
+
+enum sg_inbox_result { SG_INBOX_APPLIED, SG_INBOX_IGNORED, SG_INBOX_REJECTED };
+
+/* Inserts one outbox row for event t of the withdrawal in f (inside an open transaction).
+ * The event id is a fresh UUID from the env. */
+SG_MUST_USE enum sg_err sg_outbox_put(const struct sg_env *env, sqlite3 *db,
+                                      enum sg_event_type t, const struct sg_event_fields *f,
+                                      const char *trace_id, int64_t now_wall_ns);
+
+const char *sg_inbox_result_name(enum sg_inbox_result r);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * service.c: the shared plumbing of a saga service (see service.h).
+ */
+#include "service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assert.h"
+#include "db.h"
+#include "outbox.h"
+#include "timer.h"
+
+enum sg_err sg_service_open(struct sg_service *s, const struct sg_env *env,
+                            const struct sg_config *cfg, const char *db_name,
+                            const char *schema, const char *group, const char *const *topics,
+                            sg_consume_fn fn, void *fn_ctx)
+{
+    memset(s, 0, sizeof *s);
+    s->env = env;
+    s->cfg = cfg;
+    s->msg_counter = env->random_u64(env->ctx) >> 16;
+    size_t n = strlen(schema) + sizeof SG_OUTBOX_SCHEMA;
+    char *full = malloc(n);
+    SG_ASSERT(env, full != NULL);
+    snprintf(full, n, "%s%s", SG_OUTBOX_SCHEMA, schema);
+    enum sg_err err = sg_db_open(env, db_name, full, false, &s->db);
+    free(full);
+    if (err != SG_OK) return err;
+    sg_relay_init(&s->relay, env, cfg, s->db, &s->msg_counter);
+    sg_consumer_init(&s->consumer, env, cfg, s->db, &s->msg_counter, group, topics, fn, fn_ctx);
+    return SG_OK;
+}
+
+enum sg_err sg_service_start(struct sg_service *s)
+{
+    sg_consumer_start(&s->consumer);
+    return sg_relay_start(&s->relay);
+}
+
+enum sg_err sg_service_on_message(struct sg_service *s, const SgEnvelope *e, bool *handled)
+{
+    *handled = true;
+    switch (e->payload_case) {
+    case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE_ACK: return sg_relay_on_ack(&s->relay, e);
+    case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE:
+    case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_COMMIT_ACK: {
+        bool applied = false;
+        enum sg_err err = sg_consumer_on_message(&s->consumer, e, &applied);
+        if (err == SG_OK && applied) err = sg_relay_kick(&s->relay);
+        return err;
+    }
+    default: *handled = false; return SG_OK;
+    }
+}
+
+enum sg_err sg_service_on_timer(struct sg_service *s, uint64_t tag, bool *handled)
+{
+    *handled = true;
+    switch (sg_tag_kind(tag)) {
+    case SG_TIMER_RELAY_POLL:
+    case SG_TIMER_RELAY_RETRY: return sg_relay_on_timer(&s->relay, tag);
+    case SG_TIMER_CONSUMER: sg_consumer_on_timer(&s->consumer, tag); return SG_OK;
+    default: *handled = false; return SG_OK;
+    }
+}
+
+enum sg_err sg_service_committed(struct sg_service *s)
+{
+    return sg_relay_kick(&s->relay);
+}
+
+void sg_service_close(struct sg_service *s)
+{
+    sg_db_close(&s->db);
+}

@@ -1,0 +1,34 @@
+/*
+ * status.h: the withdrawal state machine (DESIGN §1 "States", §8 "Saga rows").
+ *
+ * REQUESTED -> IN_PROGRESS -> COMPLETED; any non-terminal -> FAILED or CANCELED.
+ * Terminal states never change. The saga row (state, current_step) that goes with each
+ * status is fixed: REQUESTED/STARTED/IDENTITY_CHECK, IN_PROGRESS/IN_PROGRESS/RISK_CHECK,
+ * COMPLETED/COMPLETED/DONE, FAILED/FAILED/DONE, CANCELED/CANCELED/DONE.
+ * The orchestrator refuses illegal transitions; the checker judges them too (I3, I4).
+ */
+#ifndef SG_STATUS_H
+#define SG_STATUS_H
+
+#include <stdbool.h>
+
+enum sg_status {
+    SG_STATUS_NONE,        /* before creation ("" in the transition log) */
+    SG_STATUS_REQUESTED,
+    SG_STATUS_IN_PROGRESS,
+    SG_STATUS_COMPLETED,
+    SG_STATUS_FAILED,
+    SG_STATUS_CANCELED,
+    SG_STATUS_COUNT,
+};
+
+const char *sg_status_name(enum sg_status s);
+/* SG_STATUS_COUNT when the text names no status. */
+enum sg_status sg_status_parse(const char *s);
+bool sg_status_terminal(enum sg_status s);
+bool sg_transition_legal(enum sg_status from, enum sg_status to);
+/* The saga state and current step that go with a status. */
+const char *sg_saga_state_of(enum sg_status s);
+const char *sg_saga_step_of(enum sg_status s);
+
+#endif

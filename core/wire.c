@@ -1,0 +1,254 @@
+/*
+ * wire.c: packing and unpacking envelopes and events (see wire.h).
+ *
+ * Events are described by one table (name, route, oneof case) so that building, routing
+ * and decoding agree by construction.
+ */
+#include "wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "assert.h"
+
+struct event_desc {
+    const char *name;
+    const char *route;
+    Cbsaga__Events__V1__Event__PayloadCase pcase;
+};
+
+#define CASE(x) CBSAGA__EVENTS__V1__EVENT__PAYLOAD_##x
+static const struct event_desc events[SG_EVT_COUNT] = {
+    [SG_EVT_WITHDRAWAL_REQUESTED] = {"WithdrawalRequested", "evt.withdrawal",
+                                     CASE(WITHDRAWAL_REQUESTED)},
+    [SG_EVT_WITHDRAWAL_IN_PROGRESS] = {"WithdrawalInProgress", "evt.withdrawal",
+                                       CASE(WITHDRAWAL_IN_PROGRESS)},
+    [SG_EVT_WITHDRAWAL_COMPLETED] = {"WithdrawalCompleted", "evt.withdrawal",
+                                     CASE(WITHDRAWAL_COMPLETED)},
+    [SG_EVT_WITHDRAWAL_FAILED] = {"WithdrawalFailed", "evt.withdrawal", CASE(WITHDRAWAL_FAILED)},
+    [SG_EVT_WITHDRAWAL_CANCELED] = {"WithdrawalCanceled", "evt.withdrawal",
+                                    CASE(WITHDRAWAL_CANCELED)},
+    [SG_EVT_VERIFY_IDENTITY_REQUESTED] = {"VerifyIdentityRequested", "cmd.identity",
+                                          CASE(VERIFY_IDENTITY_REQUESTED)},
+    [SG_EVT_IDENTITY_VERIFIED] = {"IdentityVerified", "evt.identity", CASE(IDENTITY_VERIFIED)},
+    [SG_EVT_IDENTITY_REJECTED] = {"IdentityRejected", "evt.identity", CASE(IDENTITY_REJECTED)},
+    [SG_EVT_RISK_CHECK_REQUESTED] = {"RiskCheckRequested", "cmd.risk",
+                                     CASE(RISK_CHECK_REQUESTED)},
+    [SG_EVT_RISK_APPROVED] = {"RiskApproved", "evt.risk", CASE(RISK_APPROVED)},
+    [SG_EVT_RISK_REJECTED] = {"RiskRejected", "evt.risk", CASE(RISK_REJECTED)},
+};
+#undef CASE
+
+const char *sg_event_name(enum sg_event_type t)
+{
+    SG_ASSERT_PURE(t < SG_EVT_COUNT);
+    return events[t].name;
+}
+
+const char *sg_event_route(enum sg_event_type t)
+{
+    SG_ASSERT_PURE(t < SG_EVT_COUNT);
+    return events[t].route;
+}
+
+enum sg_event_type sg_event_type_of(const SgEvent *ev)
+{
+    for (int t = 0; t < SG_EVT_COUNT; t++)
+        if (events[t].pcase == ev->payload_case) return (enum sg_event_type)t;
+    return SG_EVT_COUNT;
+}
+
+/* Each payload message starts with either a WithdrawalRef (field 1) or a withdrawal_id
+ * string (field 1) and maybe a reason (field 2); these accessors hide which. */
+const SgWithdrawalRef *sg_event_ref(const SgEvent *ev)
+{
+    switch (ev->payload_case) {
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_WITHDRAWAL_REQUESTED:
+        return ev->withdrawal_requested->withdrawal;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_VERIFY_IDENTITY_REQUESTED:
+        return ev->verify_identity_requested->withdrawal;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_RISK_CHECK_REQUESTED:
+        return ev->risk_check_requested->withdrawal;
+    default: return NULL;
+    }
+}
+
+const char *sg_event_withdrawal_id(const SgEvent *ev)
+{
+    const SgWithdrawalRef *ref = sg_event_ref(ev);
+    if (ref) return ref->withdrawal_id;
+    switch (ev->payload_case) {
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_WITHDRAWAL_IN_PROGRESS:
+        return ev->withdrawal_in_progress->withdrawal_id;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_WITHDRAWAL_COMPLETED:
+        return ev->withdrawal_completed->withdrawal_id;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_WITHDRAWAL_FAILED:
+        return ev->withdrawal_failed->withdrawal_id;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_WITHDRAWAL_CANCELED:
+        return ev->withdrawal_canceled->withdrawal_id;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_IDENTITY_VERIFIED:
+        return ev->identity_verified->withdrawal_id;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_IDENTITY_REJECTED:
+        return ev->identity_rejected->withdrawal_id;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_RISK_APPROVED:
+        return ev->risk_approved->withdrawal_id;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_RISK_REJECTED:
+        return ev->risk_rejected->withdrawal_id;
+    default: return "";
+    }
+}
+
+const char *sg_event_reason(const SgEvent *ev)
+{
+    switch (ev->payload_case) {
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_WITHDRAWAL_FAILED:
+        return ev->withdrawal_failed->reason;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_WITHDRAWAL_CANCELED:
+        return ev->withdrawal_canceled->reason;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_IDENTITY_REJECTED:
+        return ev->identity_rejected->reason;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_RISK_REJECTED:
+        return ev->risk_rejected->reason;
+    default: return "";
+    }
+}
+
+/* All payload messages share one of three shapes; build into a union of them. */
+union payload {
+    Cbsaga__Events__V1__WithdrawalRequested requested;
+    Cbsaga__Events__V1__WithdrawalFailed with_reason;      /* id + reason */
+    Cbsaga__Events__V1__WithdrawalInProgress id_only;      /* id */
+};
+
+static void fill_payload(enum sg_event_type t, const struct sg_event_fields *f,
+                         SgWithdrawalRef *ref, union payload *p, SgEvent *ev)
+{
+    char *id = (char *)f->withdrawal_id;
+    char *reason = (char *)(f->reason ? f->reason : "");
+    ref->withdrawal_id = id;
+    ref->user_id = (char *)f->user_id;
+    ref->asset = (char *)f->asset;
+    ref->amount_minor = f->amount_minor;
+    ref->destination_addr = (char *)f->destination_addr;
+    ev->payload_case = events[t].pcase;
+    switch (t) {
+    case SG_EVT_WITHDRAWAL_REQUESTED:
+    case SG_EVT_VERIFY_IDENTITY_REQUESTED:
+    case SG_EVT_RISK_CHECK_REQUESTED:
+        cbsaga__events__v1__withdrawal_requested__init(&p->requested);
+        p->requested.withdrawal = ref;
+        /* The three ref-carrying messages have one layout; each descriptor is set. */
+        if (t == SG_EVT_VERIFY_IDENTITY_REQUESTED)
+            p->requested.base.descriptor = &cbsaga__events__v1__verify_identity_requested__descriptor;
+        if (t == SG_EVT_RISK_CHECK_REQUESTED)
+            p->requested.base.descriptor = &cbsaga__events__v1__risk_check_requested__descriptor;
+        ev->withdrawal_requested = &p->requested;
+        break;
+    case SG_EVT_WITHDRAWAL_FAILED:
+    case SG_EVT_WITHDRAWAL_CANCELED:
+    case SG_EVT_IDENTITY_REJECTED:
+    case SG_EVT_RISK_REJECTED: {
+        static const ProtobufCMessageDescriptor *const d[] = {
+            &cbsaga__events__v1__withdrawal_failed__descriptor,
+            &cbsaga__events__v1__withdrawal_canceled__descriptor,
+            &cbsaga__events__v1__identity_rejected__descriptor,
+            &cbsaga__events__v1__risk_rejected__descriptor};
+        int k = t == SG_EVT_WITHDRAWAL_FAILED ? 0 : t == SG_EVT_WITHDRAWAL_CANCELED ? 1
+              : t == SG_EVT_IDENTITY_REJECTED ? 2 : 3;
+        cbsaga__events__v1__withdrawal_failed__init(&p->with_reason);
+        p->with_reason.base.descriptor = d[k];
+        p->with_reason.withdrawal_id = id;
+        p->with_reason.reason = reason;
+        ev->withdrawal_failed = &p->with_reason;
+        break;
+    }
+    default: {
+        static const ProtobufCMessageDescriptor *const d[SG_EVT_COUNT] = {
+            [SG_EVT_WITHDRAWAL_IN_PROGRESS] = &cbsaga__events__v1__withdrawal_in_progress__descriptor,
+            [SG_EVT_WITHDRAWAL_COMPLETED] = &cbsaga__events__v1__withdrawal_completed__descriptor,
+            [SG_EVT_IDENTITY_VERIFIED] = &cbsaga__events__v1__identity_verified__descriptor,
+            [SG_EVT_RISK_APPROVED] = &cbsaga__events__v1__risk_approved__descriptor};
+        SG_ASSERT_PURE(d[t] != NULL);
+        cbsaga__events__v1__withdrawal_in_progress__init(&p->id_only);
+        p->id_only.base.descriptor = d[t];
+        p->id_only.withdrawal_id = id;
+        ev->withdrawal_in_progress = &p->id_only;
+        break;
+    }
+    }
+}
+
+enum sg_err sg_event_pack(enum sg_event_type t, const struct sg_event_fields *f,
+                          const char *event_id, const char *trace_id, const char *created_at,
+                          uint8_t **out, size_t *len)
+{
+    SG_ASSERT_PURE(t < SG_EVT_COUNT);
+    SG_ASSERT_PURE(f->withdrawal_id != NULL);
+    SgEvent ev = CBSAGA__EVENTS__V1__EVENT__INIT;
+    SgWithdrawalRef ref = CBSAGA__EVENTS__V1__WITHDRAWAL_REF__INIT;
+    union payload p;
+    ev.event_id = (char *)event_id;
+    ev.event_type = (char *)events[t].name;
+    ev.aggregate_type = (char *)"withdrawal";
+    ev.aggregate_id = (char *)f->withdrawal_id;
+    ev.trace_id = (char *)trace_id;
+    ev.created_at = (char *)created_at;
+    fill_payload(t, f, &ref, &p, &ev);
+    size_t n = cbsaga__events__v1__event__get_packed_size(&ev);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) return SG_ERR_FULL;
+    size_t w = cbsaga__events__v1__event__pack(&ev, buf);
+    SG_ASSERT_PURE(w == n);
+    *out = buf;
+    *len = n;
+    return SG_OK;
+}
+
+SgEvent *sg_event_decode(const uint8_t *bytes, size_t len)
+{
+    return cbsaga__events__v1__event__unpack(NULL, len, bytes);
+}
+
+void sg_event_free(SgEvent *ev)
+{
+    if (ev) cbsaga__events__v1__event__free_unpacked(ev, NULL);
+}
+
+void sg_wire_send(const struct sg_env *env, uint64_t *msg_counter, uint32_t to, SgEnvelope *e,
+                  uint64_t *msg_id_out)
+{
+    e->msg_id = ++*msg_counter;
+    e->from = env->node_id;
+    e->to = to;
+    size_t n = sagasim__node__v1__envelope__get_packed_size(e);
+    uint8_t stackbuf[4096];
+    uint8_t *buf = n <= sizeof stackbuf ? stackbuf : malloc(n);
+    SG_ASSERT(env, buf != NULL);
+    size_t w = sagasim__node__v1__envelope__pack(e, buf);
+    SG_ASSERT(env, w == n);
+    env->send(env->ctx, to, buf, n);
+    if (buf != stackbuf) free(buf);
+    if (msg_id_out) *msg_id_out = e->msg_id;
+}
+
+SgEnvelope *sg_wire_decode(const uint8_t *bytes, size_t len)
+{
+    return sagasim__node__v1__envelope__unpack(NULL, len, bytes);
+}
+
+void sg_wire_free(SgEnvelope *e)
+{
+    if (e) sagasim__node__v1__envelope__free_unpacked(e, NULL);
+}
+
+void sg_wire_reply(const struct sg_env *env, uint64_t *msg_counter, uint32_t to,
+                   uint64_t correlation_id, const char *trace_id,
+                   Sagasim__Node__V1__ClientReply *reply)
+{
+    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
+    e.correlation_id = correlation_id;
+    e.trace_id = (char *)(trace_id ? trace_id : "");
+    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_REPLY;
+    e.reply = reply;
+    sg_wire_send(env, msg_counter, to, &e, NULL);
+}

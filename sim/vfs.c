@@ -1,0 +1,735 @@
+/*
+ * vfs.c: the simulated disk, an in-memory SQLite VFS (contract in vfs.h, fault model in
+ * notes/sqlite-fault-model.md).
+ *
+ * Why it exists: the simulator must decide exactly what a power loss keeps, so every byte
+ * SQLite writes lives here, in two images per file: `data`, what reads see, and `durable`,
+ * what the last successful xSync covered. A crash copies durable over data. Nothing here
+ * reads a clock, a random source or a real file: time and randomness come from the hooks.
+ *
+ * Invariants:
+ * - A file image is either linked (in v->files, reachable by path) or an orphan that only
+ *   open handles still reference (deleted while open, as on POSIX). An image is freed when
+ *   it is neither linked nor referenced, so a handle never points at freed memory.
+ * - Every 4096-byte sector whose bit in `dirty` is clear holds the same bytes in data and
+ *   durable over [0, data_size). Growing data marks the whole new range dirty, so xSync
+ *   copies only dirty sectors: its cost follows what changed, not the file size (WAL
+ *   commits sync often and databases grow to several MB).
+ * - `pending` is true exactly when a write or truncate happened since the last successful
+ *   sync. `exists_durable` is set for a main database at creation (SQLite never syncs a
+ *   directory) and for any other file at its first successful sync; a crash removes a file
+ *   without it.
+ * - Locks follow os_unix within one process: shared_count counts handles at SHARED or
+ *   above; at most one handle holds RESERVED or above, and writer_lock is its level.
+ * - Every size is bounded: FILE_BYTES_MAX per file, FILE_COUNT_MAX files per VFS.
+ */
+#include "vfs.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assert.h"
+
+#define SECTOR_BYTES ((size_t)4096)
+#define FILE_BYTES_MAX ((size_t)1 << 30)
+#define FILE_COUNT_MAX ((size_t)4096)
+#define PATH_BYTES_MAX 512
+#define UNIX_EPOCH_JULIAN_MS ((sqlite3_int64)210866760000000)
+#define NS_PER_MS ((int64_t)1000000)
+#define TEMP_PREFIX "/.sgtmp/"
+
+struct sg_vfs_file_image {
+    char *path;
+    unsigned char *data;
+    size_t data_size, data_cap;
+    unsigned char *durable;
+    size_t durable_size, durable_cap;
+    uint64_t *dirty; /* one bit per sector of data_cap */
+    size_t dirty_words;
+    uint32_t refs;   /* open handles */
+    uint32_t shared_count;
+    int writer_lock; /* SQLITE_LOCK_NONE or the level of the one RESERVED+ holder */
+    bool linked, pending, exists_durable;
+};
+
+/* SQLite allocates szOsFile bytes and casts: `base` must come first. */
+struct vfs_handle {
+    sqlite3_file base;
+    struct sg_vfs *v;
+    struct sg_vfs_file_image *img;
+    int lock;
+    int flags;
+};
+
+/* ---- file images ---------------------------------------------------------------------- */
+
+static bool has_prefix(const char *path, const char *prefix)
+{
+    return strncmp(path, prefix, strlen(prefix)) == 0;
+}
+
+static size_t image_find(const struct sg_vfs *v, const char *path)
+{
+    size_t i = 0;
+    while (i < v->file_count && strcmp(v->files[i]->path, path) != 0) i++;
+    return i;
+}
+
+static size_t image_index(const struct sg_vfs *v, const struct sg_vfs_file_image *img)
+{
+    size_t i = 0;
+    while (i < v->file_count && v->files[i] != img) i++;
+    SG_ASSERT_PURE(i < v->file_count);
+    return i;
+}
+
+static void image_free(struct sg_vfs_file_image *img)
+{
+    SG_ASSERT_PURE(img->refs == 0);
+    SG_ASSERT_PURE(!img->linked);
+    free(img->path);
+    free(img->data);
+    free(img->durable);
+    free(img->dirty);
+    free(img);
+}
+
+static struct sg_vfs_file_image *image_new(struct sg_vfs *v, const char *path)
+{
+    SG_ASSERT_PURE(image_find(v, path) == v->file_count);
+    if (v->file_count >= FILE_COUNT_MAX) return NULL;
+    if (v->file_count == v->file_cap) {
+        size_t cap = v->file_cap ? v->file_cap * 2 : 8;
+        struct sg_vfs_file_image **files = realloc(v->files, cap * sizeof *files);
+        if (files == NULL) return NULL;
+        v->files = files;
+        v->file_cap = cap;
+    }
+    struct sg_vfs_file_image *img = calloc(1, sizeof *img);
+    size_t path_len = strlen(path);
+    char *path_copy = malloc(path_len + 1);
+    if (img == NULL || path_copy == NULL) {
+        free(img);
+        free(path_copy);
+        return NULL;
+    }
+    memcpy(path_copy, path, path_len + 1);
+    img->path = path_copy;
+    img->linked = true;
+    v->files[v->file_count++] = img;
+    SG_ASSERT_PURE(v->file_count <= v->file_cap);
+    return img;
+}
+
+/* Removes files[i] from the namespace; open handles keep the orphan alive until closed. */
+static void image_unlink(struct sg_vfs *v, size_t i)
+{
+    SG_ASSERT_PURE(i < v->file_count);
+    struct sg_vfs_file_image *img = v->files[i];
+    SG_ASSERT_PURE(img->linked);
+    memmove(&v->files[i], &v->files[i + 1], (v->file_count - i - 1) * sizeof *v->files);
+    v->file_count--;
+    img->linked = false;
+    if (img->refs == 0) image_free(img);
+}
+
+/* Grows *buf to hold at least `need` bytes, in whole sectors, at least doubling. */
+static bool bytes_reserve(unsigned char **buf, size_t *cap, size_t need)
+{
+    SG_ASSERT_PURE(need <= FILE_BYTES_MAX);
+    if (need <= *cap) return true;
+    size_t cap_new = *cap * 2 > need ? *cap * 2 : need;
+    cap_new = (cap_new + SECTOR_BYTES - 1) / SECTOR_BYTES * SECTOR_BYTES;
+    unsigned char *grown = realloc(*buf, cap_new);
+    if (grown == NULL) return false;
+    *buf = grown;
+    *cap = cap_new;
+    SG_ASSERT_PURE(*cap >= need);
+    return true;
+}
+
+/* Grows data, and the dirty bitmap with it so every sector of data_cap has a bit. */
+static bool data_reserve(struct sg_vfs_file_image *img, size_t need)
+{
+    if (!bytes_reserve(&img->data, &img->data_cap, need)) return false;
+    size_t sectors = img->data_cap / SECTOR_BYTES;
+    size_t words = (sectors + 63) / 64;
+    if (words > img->dirty_words) {
+        uint64_t *dirty = realloc(img->dirty, words * sizeof *dirty);
+        if (dirty == NULL) return false;
+        memset(&dirty[img->dirty_words], 0, (words - img->dirty_words) * sizeof *dirty);
+        img->dirty = dirty;
+        img->dirty_words = words;
+    }
+    SG_ASSERT_PURE(img->dirty_words * 64 * SECTOR_BYTES >= img->data_cap);
+    return true;
+}
+
+static void mark_dirty(struct sg_vfs_file_image *img, size_t offset, size_t len)
+{
+    SG_ASSERT_PURE(offset + len <= img->data_cap);
+    if (len == 0) return;
+    size_t last = (offset + len - 1) / SECTOR_BYTES;
+    for (size_t s = offset / SECTOR_BYTES; s <= last; s++) {
+        img->dirty[s / 64] |= (uint64_t)1 << (s % 64);
+    }
+    img->pending = true;
+}
+
+/* Sets the size of data; new bytes read as zeros and are dirty (durable may differ). */
+static bool data_resize(struct sg_vfs_file_image *img, size_t size)
+{
+    if (size > img->data_size) {
+        if (!data_reserve(img, size)) return false;
+        memset(&img->data[img->data_size], 0, size - img->data_size);
+        mark_dirty(img, img->data_size, size - img->data_size);
+    }
+    img->data_size = size;
+    img->pending = true;
+    SG_ASSERT_PURE(img->data_size <= img->data_cap);
+    return true;
+}
+
+static void dirty_clear(struct sg_vfs_file_image *img)
+{
+    if (img->dirty_words > 0) memset(img->dirty, 0, img->dirty_words * sizeof *img->dirty);
+    img->pending = false;
+}
+
+/* durable := data, copying only dirty sectors (see the invariant at the top). */
+static bool image_sync(struct sg_vfs_file_image *img)
+{
+    if (!bytes_reserve(&img->durable, &img->durable_cap, img->data_size)) return false;
+    for (size_t w = 0; w < img->dirty_words; w++) {
+        uint64_t bits = img->dirty[w];
+        for (size_t b = 0; bits != 0 && b < 64; b++, bits >>= 1) {
+            if ((bits & 1) == 0) continue;
+            size_t offset = (w * 64 + b) * SECTOR_BYTES;
+            if (offset >= img->data_size) break;
+            size_t n = img->data_size - offset < SECTOR_BYTES ? img->data_size - offset
+                                                              : SECTOR_BYTES;
+            memcpy(&img->durable[offset], &img->data[offset], n);
+        }
+    }
+    img->durable_size = img->data_size;
+    img->exists_durable = true;
+    dirty_clear(img);
+    SG_ASSERT_PURE(img->durable_size <= img->durable_cap);
+    return true;
+}
+
+/* data := durable: the power loss of one file that has a durable existence. */
+static void image_revert(struct sg_vfs_file_image *img)
+{
+    SG_ASSERT_PURE(img->exists_durable);
+    /* A crash cannot report an error; running out of memory here ends the run. */
+    bool reserved = data_reserve(img, img->durable_size);
+    SG_ASSERT_PURE(reserved);
+    if (img->durable_size > 0) memcpy(img->data, img->durable, img->durable_size);
+    img->data_size = img->durable_size;
+    dirty_clear(img);
+}
+
+/* ---- io methods ----------------------------------------------------------------------- */
+
+static struct vfs_handle *handle_of(sqlite3_file *file)
+{
+    struct vfs_handle *h = (struct vfs_handle *)file;
+    SG_ASSERT_PURE(h->img != NULL);
+    SG_ASSERT_PURE(h->img->refs > 0);
+    return h;
+}
+
+/* SQLite never passes a negative offset; FILE_BYTES_MAX bounds every file. */
+static bool range_ok(sqlite3_int64 offset, int amount, size_t *offset_out)
+{
+    SG_ASSERT_PURE(offset >= 0);
+    SG_ASSERT_PURE(amount >= 0);
+    if ((size_t)amount > FILE_BYTES_MAX) return false;
+    if ((uint64_t)offset > FILE_BYTES_MAX - (size_t)amount) return false;
+    *offset_out = (size_t)offset;
+    return true;
+}
+
+static int file_unlock(sqlite3_file *file, int level);
+
+static int file_close(sqlite3_file *file)
+{
+    struct vfs_handle *h = handle_of(file);
+    struct sg_vfs_file_image *img = h->img;
+    int rc = file_unlock(file, SQLITE_LOCK_NONE);
+    SG_ASSERT_PURE(rc == SQLITE_OK);
+    img->refs--;
+    if ((h->flags & SQLITE_OPEN_DELETEONCLOSE) != 0 && img->linked) {
+        h->v->stats.deletes++;
+        image_unlink(h->v, image_index(h->v, img));
+    } else if (!img->linked && img->refs == 0) {
+        image_free(img);
+    }
+    h->img = NULL;
+    return SQLITE_OK;
+}
+
+static int file_read(sqlite3_file *file, void *buf, int amount, sqlite3_int64 offset)
+{
+    struct vfs_handle *h = handle_of(file);
+    const struct sg_vfs_file_image *img = h->img;
+    h->v->stats.reads++;
+    size_t off = 0, want = (size_t)amount, got = 0;
+    if (range_ok(offset, amount, &off) && off < img->data_size) {
+        got = img->data_size - off < want ? img->data_size - off : want;
+        memcpy(buf, &img->data[off], got);
+    }
+    if (got == want) return SQLITE_OK;
+    memset((unsigned char *)buf + got, 0, want - got);
+    return SQLITE_IOERR_SHORT_READ;
+}
+
+static int file_write(sqlite3_file *file, const void *buf, int amount, sqlite3_int64 offset)
+{
+    struct vfs_handle *h = handle_of(file);
+    struct sg_vfs_file_image *img = h->img;
+    h->v->stats.writes++;
+    size_t off = 0;
+    if (!range_ok(offset, amount, &off)) return SQLITE_FULL;
+    size_t end = off + (size_t)amount;
+    if (end > img->data_size && !data_resize(img, end)) return SQLITE_IOERR_NOMEM;
+    memcpy(&img->data[off], buf, (size_t)amount);
+    mark_dirty(img, off, (size_t)amount);
+    SG_ASSERT_PURE(img->data_size >= end);
+    return SQLITE_OK;
+}
+
+static int file_truncate(sqlite3_file *file, sqlite3_int64 size)
+{
+    struct vfs_handle *h = handle_of(file);
+    h->v->stats.truncates++;
+    size_t size_new = 0;
+    if (!range_ok(size, 0, &size_new)) return SQLITE_FULL;
+    if (!data_resize(h->img, size_new)) return SQLITE_IOERR_NOMEM;
+    SG_ASSERT_PURE(h->img->data_size == size_new);
+    return SQLITE_OK;
+}
+
+static int file_sync(sqlite3_file *file, int flags)
+{
+    struct vfs_handle *h = handle_of(file);
+    struct sg_vfs *v = h->v;
+    (void)flags;
+    v->stats.syncs++;
+    if (v->fail_sync_count > 0 && has_prefix(h->img->path, v->fail_sync_prefix)) {
+        v->fail_sync_count--;
+        v->stats.sync_failures++;
+        return SQLITE_IOERR_FSYNC;
+    }
+    if (!image_sync(h->img)) return SQLITE_IOERR_NOMEM;
+    SG_ASSERT_PURE(!h->img->pending);
+    return SQLITE_OK;
+}
+
+static int file_size(sqlite3_file *file, sqlite3_int64 *size_out)
+{
+    struct vfs_handle *h = handle_of(file);
+    SG_ASSERT_PURE(h->img->data_size <= FILE_BYTES_MAX);
+    *size_out = (sqlite3_int64)h->img->data_size;
+    return SQLITE_OK;
+}
+
+/* Lock transitions as in os_unix: SHARED first, then RESERVED and/or EXCLUSIVE, with a
+ * PENDING level kept when EXCLUSIVE must wait for other readers. */
+static int file_lock(sqlite3_file *file, int level)
+{
+    struct vfs_handle *h = handle_of(file);
+    struct sg_vfs_file_image *img = h->img;
+    SG_ASSERT_PURE(level >= SQLITE_LOCK_SHARED && level <= SQLITE_LOCK_EXCLUSIVE);
+    if (h->lock >= level) return SQLITE_OK;
+    if (level == SQLITE_LOCK_SHARED) {
+        if (img->writer_lock >= SQLITE_LOCK_PENDING) return SQLITE_BUSY;
+        img->shared_count++;
+        h->lock = SQLITE_LOCK_SHARED;
+        return SQLITE_OK;
+    }
+    SG_ASSERT_PURE(h->lock >= SQLITE_LOCK_SHARED);
+    if (h->lock < SQLITE_LOCK_RESERVED && img->writer_lock != SQLITE_LOCK_NONE) {
+        return SQLITE_BUSY;
+    }
+    if (level == SQLITE_LOCK_EXCLUSIVE && img->shared_count > 1) {
+        h->lock = SQLITE_LOCK_PENDING;
+        img->writer_lock = SQLITE_LOCK_PENDING;
+        return SQLITE_BUSY;
+    }
+    h->lock = level;
+    img->writer_lock = level;
+    SG_ASSERT_PURE(img->shared_count > 0);
+    return SQLITE_OK;
+}
+
+static int file_unlock(sqlite3_file *file, int level)
+{
+    struct vfs_handle *h = handle_of(file);
+    struct sg_vfs_file_image *img = h->img;
+    SG_ASSERT_PURE(level == SQLITE_LOCK_NONE || level == SQLITE_LOCK_SHARED);
+    if (h->lock <= level) return SQLITE_OK;
+    if (h->lock > SQLITE_LOCK_SHARED) {
+        SG_ASSERT_PURE(img->writer_lock == h->lock);
+        img->writer_lock = SQLITE_LOCK_NONE;
+        h->lock = SQLITE_LOCK_SHARED;
+    }
+    if (level == SQLITE_LOCK_NONE) {
+        SG_ASSERT_PURE(img->shared_count > 0);
+        img->shared_count--;
+        h->lock = SQLITE_LOCK_NONE;
+    }
+    return SQLITE_OK;
+}
+
+static int file_check_reserved_lock(sqlite3_file *file, int *result_out)
+{
+    struct vfs_handle *h = handle_of(file);
+    *result_out = h->img->writer_lock >= SQLITE_LOCK_RESERVED;
+    return SQLITE_OK;
+}
+
+static int file_control(sqlite3_file *file, int op, void *arg)
+{
+    (void)file;
+    (void)op;
+    (void)arg;
+    return SQLITE_NOTFOUND;
+}
+
+static int file_sector_size(sqlite3_file *file)
+{
+    (void)file;
+    return (int)SECTOR_BYTES;
+}
+
+static int file_device_characteristics(sqlite3_file *file)
+{
+    (void)file;
+    return 0;
+}
+
+static const sqlite3_io_methods io_methods = {
+    .iVersion = 1,
+    .xClose = file_close,
+    .xRead = file_read,
+    .xWrite = file_write,
+    .xTruncate = file_truncate,
+    .xSync = file_sync,
+    .xFileSize = file_size,
+    .xLock = file_lock,
+    .xUnlock = file_unlock,
+    .xCheckReservedLock = file_check_reserved_lock,
+    .xFileControl = file_control,
+    .xSectorSize = file_sector_size,
+    .xDeviceCharacteristics = file_device_characteristics,
+};
+
+/* ---- vfs methods ---------------------------------------------------------------------- */
+
+static struct sg_vfs *vfs_of(sqlite3_vfs *pv)
+{
+    struct sg_vfs *v = pv->pAppData;
+    SG_ASSERT_PURE(v != NULL);
+    SG_ASSERT_PURE(v->vfs == pv);
+    return v;
+}
+
+/* TEMP_PREFIX + the decimal counter: unique per VFS, outside every node's prefix. */
+static void temp_name_make(struct sg_vfs *v, char *out, size_t out_bytes)
+{
+    char digits[24];
+    size_t n = 0;
+    uint64_t x = ++v->temp_count;
+    do {
+        digits[n++] = (char)('0' + x % 10);
+        x /= 10;
+    } while (x != 0 && n < sizeof digits);
+    size_t prefix_len = strlen(TEMP_PREFIX);
+    SG_ASSERT_PURE(prefix_len + n + 1 <= out_bytes);
+    memcpy(out, TEMP_PREFIX, prefix_len);
+    for (size_t i = 0; i < n; i++) out[prefix_len + i] = digits[n - 1 - i];
+    out[prefix_len + n] = '\0';
+}
+
+static int vfs_open(sqlite3_vfs *pv, const char *name, sqlite3_file *file, int flags,
+                    int *flags_out)
+{
+    struct sg_vfs *v = vfs_of(pv);
+    struct vfs_handle *h = (struct vfs_handle *)file;
+    char temp_name[sizeof TEMP_PREFIX + 24];
+    file->pMethods = NULL; /* on failure SQLite must not call xClose */
+    v->stats.opens++;
+    if (name == NULL) {
+        temp_name_make(v, temp_name, sizeof temp_name);
+        name = temp_name;
+    }
+    struct sg_vfs_file_image *img = NULL;
+    size_t i = image_find(v, name);
+    if (i < v->file_count) {
+        bool must_create = (flags & SQLITE_OPEN_EXCLUSIVE) && (flags & SQLITE_OPEN_CREATE);
+        if (must_create) return SQLITE_CANTOPEN;
+        img = v->files[i];
+    } else {
+        if ((flags & SQLITE_OPEN_CREATE) == 0) return SQLITE_CANTOPEN;
+        img = image_new(v, name);
+        if (img == NULL) return SQLITE_CANTOPEN;
+        /* SQLite never syncs a directory: the harness makes the main file durable. */
+        img->exists_durable = (flags & SQLITE_OPEN_MAIN_DB) != 0;
+    }
+    img->refs++;
+    h->v = v;
+    h->img = img;
+    h->lock = SQLITE_LOCK_NONE;
+    h->flags = flags;
+    file->pMethods = &io_methods;
+    if (flags_out != NULL) *flags_out = flags;
+    SG_ASSERT_PURE(img->linked);
+    return SQLITE_OK;
+}
+
+/* Deletes are durable at once (no directory-sync model yet; fine for WAL mode). */
+static int vfs_delete(sqlite3_vfs *pv, const char *path, int dir_sync)
+{
+    struct sg_vfs *v = vfs_of(pv);
+    (void)dir_sync;
+    v->stats.deletes++;
+    size_t i = image_find(v, path);
+    if (i == v->file_count) return SQLITE_IOERR_DELETE_NOENT;
+    image_unlink(v, i);
+    SG_ASSERT_PURE(image_find(v, path) == v->file_count);
+    return SQLITE_OK;
+}
+
+static int vfs_access(sqlite3_vfs *pv, const char *path, int flags, int *result_out)
+{
+    const struct sg_vfs *v = vfs_of(pv);
+    size_t i = image_find(v, path);
+    bool exists = i < v->file_count;
+    if (flags == SQLITE_ACCESS_EXISTS) exists = exists && v->files[i]->data_size > 0;
+    *result_out = exists;
+    return SQLITE_OK;
+}
+
+static int vfs_full_pathname(sqlite3_vfs *pv, const char *name, int out_bytes, char *out)
+{
+    (void)vfs_of(pv);
+    SG_ASSERT_PURE(out_bytes > 0);
+    size_t len = strlen(name);
+    if (len + 1 > (size_t)out_bytes) return SQLITE_CANTOPEN;
+    memcpy(out, name, len + 1);
+    return SQLITE_OK;
+}
+
+/* Extensions cannot load from memory; these stubs keep sqlite3_load_extension safe. */
+static void *vfs_dl_open(sqlite3_vfs *pv, const char *path)
+{
+    (void)pv;
+    (void)path;
+    return NULL;
+}
+
+static void vfs_dl_error(sqlite3_vfs *pv, int out_bytes, char *out)
+{
+    static const char message[] = "extensions are not supported by the simulated disk";
+    (void)pv;
+    if (out_bytes <= 0) return;
+    size_t n = sizeof message < (size_t)out_bytes ? sizeof message : (size_t)out_bytes;
+    memcpy(out, message, n);
+    out[n - 1] = '\0';
+}
+
+static void (*vfs_dl_sym(sqlite3_vfs *pv, void *handle, const char *symbol))(void)
+{
+    (void)pv;
+    (void)handle;
+    (void)symbol;
+    return NULL;
+}
+
+static void vfs_dl_close(sqlite3_vfs *pv, void *handle)
+{
+    (void)pv;
+    (void)handle;
+}
+
+/* Little-endian bytes of each draw, so the output does not depend on the host. */
+static int vfs_randomness(sqlite3_vfs *pv, int out_bytes, char *out)
+{
+    struct sg_vfs *v = vfs_of(pv);
+    SG_ASSERT_PURE(out_bytes >= 0);
+    size_t n = (size_t)out_bytes;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t x = v->hooks.random_u64(v->hooks.ctx);
+        for (size_t j = 0; j < 8 && i + j < n; j++) {
+            out[i + j] = (char)(unsigned char)(x >> (8 * j));
+        }
+    }
+    return out_bytes;
+}
+
+/* Simulated time does not pass while SQLite waits; the caller's busy loop stays bounded. */
+static int vfs_sleep(sqlite3_vfs *pv, int microseconds)
+{
+    (void)pv;
+    return microseconds;
+}
+
+static int vfs_current_time_int64(sqlite3_vfs *pv, sqlite3_int64 *julian_ms_out)
+{
+    struct sg_vfs *v = vfs_of(pv);
+    int64_t wall_ns = v->hooks.now_wall_ns(v->hooks.ctx);
+    *julian_ms_out = (sqlite3_int64)(wall_ns / NS_PER_MS) + UNIX_EPOCH_JULIAN_MS;
+    SG_ASSERT_PURE(*julian_ms_out >= 0);
+    return SQLITE_OK;
+}
+
+/* SQLite's legacy entry point wants a Julian day as a double; not used in decisions here. */
+static int vfs_current_time(sqlite3_vfs *pv, double *julian_day_out)
+{
+    sqlite3_int64 ms = 0;
+    int rc = vfs_current_time_int64(pv, &ms);
+    *julian_day_out = (double)ms / 86400000.0;
+    return rc;
+}
+
+static int vfs_get_last_error(sqlite3_vfs *pv, int out_bytes, char *out)
+{
+    (void)pv;
+    if (out_bytes > 0) out[0] = '\0';
+    return 0;
+}
+
+/* ---- public API ----------------------------------------------------------------------- */
+
+bool sg_vfs_init(struct sg_vfs *v, const char *name, const struct sg_vfs_hooks *hooks)
+{
+    SG_ASSERT_PURE(name != NULL && name[0] != '\0');
+    SG_ASSERT_PURE(hooks != NULL && hooks->random_u64 != NULL && hooks->now_wall_ns != NULL);
+    memset(v, 0, sizeof *v);
+    size_t name_len = strlen(name);
+    sqlite3_vfs *pv = malloc(sizeof *pv + name_len + 1);
+    if (pv == NULL) return false;
+    char *name_copy = (char *)(pv + 1);
+    memcpy(name_copy, name, name_len + 1);
+    *pv = (sqlite3_vfs){
+        .iVersion = 2,
+        .szOsFile = (int)sizeof(struct vfs_handle),
+        .mxPathname = PATH_BYTES_MAX,
+        .zName = name_copy,
+        .pAppData = v,
+        .xOpen = vfs_open,
+        .xDelete = vfs_delete,
+        .xAccess = vfs_access,
+        .xFullPathname = vfs_full_pathname,
+        .xDlOpen = vfs_dl_open,
+        .xDlError = vfs_dl_error,
+        .xDlSym = vfs_dl_sym,
+        .xDlClose = vfs_dl_close,
+        .xRandomness = vfs_randomness,
+        .xSleep = vfs_sleep,
+        .xCurrentTime = vfs_current_time,
+        .xGetLastError = vfs_get_last_error,
+        .xCurrentTimeInt64 = vfs_current_time_int64,
+    };
+    v->vfs = pv;
+    v->hooks = *hooks;
+    return true;
+}
+
+void sg_vfs_deinit(struct sg_vfs *v)
+{
+    sg_vfs_unregister(v);
+    for (size_t i = 0; i < v->file_count; i++) {
+        struct sg_vfs_file_image *img = v->files[i];
+        SG_ASSERT_PURE(img->refs == 0); /* a handle would point at freed memory */
+        img->linked = false;
+        image_free(img);
+    }
+    free(v->files);
+    free(v->vfs);
+    v->files = NULL;
+    v->file_count = 0;
+    v->file_cap = 0;
+    v->vfs = NULL;
+}
+
+int sg_vfs_register(struct sg_vfs *v)
+{
+    SG_ASSERT_PURE(v->vfs != NULL);
+    SG_ASSERT_PURE(!v->registered);
+    int rc = sqlite3_vfs_register(v->vfs, 1);
+    if (rc != SQLITE_OK) return rc;
+    v->registered = true;
+    /* SQLite's PRNG is process-wide and reseeds lazily from the default VFS: us. */
+    sqlite3_randomness(0, NULL);
+    return SQLITE_OK;
+}
+
+void sg_vfs_unregister(struct sg_vfs *v)
+{
+    if (!v->registered) return;
+    int rc = sqlite3_vfs_unregister(v->vfs);
+    SG_ASSERT_PURE(rc == SQLITE_OK);
+    v->registered = false;
+}
+
+void sg_vfs_crash(struct sg_vfs *v, const char *prefix)
+{
+    SG_ASSERT_PURE(prefix != NULL);
+    size_t i = 0;
+    while (i < v->file_count) {
+        struct sg_vfs_file_image *img = v->files[i];
+        if (!has_prefix(img->path, prefix)) {
+            i++;
+            continue;
+        }
+        SG_ASSERT_PURE(img->refs == 0); /* the node closes its connections first */
+        if (img->exists_durable) {
+            image_revert(img);
+            i++;
+        } else {
+            image_unlink(v, i);
+        }
+    }
+    v->stats.crashes++;
+}
+
+void sg_vfs_fail_next_sync(struct sg_vfs *v, const char *prefix, uint32_t count)
+{
+    SG_ASSERT_PURE(prefix != NULL);
+    size_t len = strlen(prefix);
+    SG_ASSERT_PURE(len < sizeof v->fail_sync_prefix);
+    memcpy(v->fail_sync_prefix, prefix, len + 1);
+    v->fail_sync_count = count;
+}
+
+void sg_vfs_wipe(struct sg_vfs *v, const char *prefix)
+{
+    SG_ASSERT_PURE(prefix != NULL);
+    size_t i = 0;
+    while (i < v->file_count) {
+        if (has_prefix(v->files[i]->path, prefix)) {
+            image_unlink(v, i);
+        } else {
+            i++;
+        }
+    }
+    SG_ASSERT_PURE(sg_vfs_bytes(v, prefix) == 0);
+}
+
+/* Counts capacities: the bytes actually held, which is what a memory budget needs. */
+size_t sg_vfs_bytes(const struct sg_vfs *v, const char *prefix)
+{
+    SG_ASSERT_PURE(prefix != NULL);
+    size_t total = 0;
+    for (size_t i = 0; i < v->file_count; i++) {
+        const struct sg_vfs_file_image *img = v->files[i];
+        SG_ASSERT_PURE(img->data_size <= img->data_cap);
+        SG_ASSERT_PURE(img->durable_size <= img->durable_cap);
+        if (has_prefix(img->path, prefix)) total += img->data_cap + img->durable_cap;
+    }
+    return total;
+}
