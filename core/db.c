@@ -40,6 +40,13 @@ static enum sg_err check_journal_mode(const struct sg_env *env, sqlite3 *db, con
     return err;
 }
 
+static int count_commit(void *arg)
+{
+    uint64_t *count = arg;
+    ++*count;
+    return 0; /* 0: let the commit proceed */
+}
+
 enum sg_err sg_db_open(const struct sg_env *env, const char *name, const char *schema,
                        bool rollback_journal, sqlite3 **db_out)
 {
@@ -63,6 +70,7 @@ enum sg_err sg_db_open(const struct sg_env *env, const char *name, const char *s
     if (sg_db_exec(env, db, pragmas) != SG_OK) goto fail;
     if (check_journal_mode(env, db, rollback_journal ? "delete" : "wal") != SG_OK) goto fail;
     if (sg_db_exec(env, db, schema) != SG_OK) goto fail;
+    if (env->commit_count) sqlite3_commit_hook(db, count_commit, env->commit_count);
     *db_out = db;
     return SG_OK;
 fail:
@@ -148,6 +156,8 @@ static sqlite3_stmt *stmt_vf(const struct sg_env *env, sqlite3 *db, const char *
 {
     sqlite3_stmt *st = sg_db_prepare(env, db, sql);
     if (!st) return NULL;
+    /* One type letter per parameter: a mismatch is a programming error, caught at once. */
+    SG_ASSERT(env, (size_t)sqlite3_bind_parameter_count(st) == strlen(types));
     int rc = SQLITE_OK;
     for (int i = 0; types[i] && rc == SQLITE_OK; i++) {
         switch (types[i]) {

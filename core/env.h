@@ -18,6 +18,8 @@
  * - fault_point() returns true when the node must crash right there: the caller returns
  *   SG_ERR_CRASHED at once and the environment tears the node down.
  * - panic() does not return.
+ * - commit_count (may be NULL) is incremented on every SQLite commit of this node: the
+ *   "transactions per saga" figure.
  * - vfs_name is the SQLite VFS to open databases with (NULL: SQLite's default);
  *   data_dir prefixes every database path of this node ("/n1" in the sim).
  */
@@ -33,6 +35,7 @@ struct sg_env {
     uint32_t node_id;
     const char *vfs_name;
     const char *data_dir;
+    uint64_t *commit_count;
     int64_t (*now_wall_ns)(void *ctx);
     int64_t (*now_mono_ns)(void *ctx);
     uint64_t (*random_u64)(void *ctx);

@@ -209,7 +209,7 @@ static void mark_failed(struct sg_orch *o, const struct sg_orch_work *w, int64_t
     enum sg_err err = sg_db_runf(o->svc.env, o->svc.db, NULL,
         "UPDATE idempotency SET status = 'FAILED', updated_at_ns = ? WHERE user_id = ?"
         " AND idem_key = ? AND owner = ? AND fence = ? AND status = 'RESERVED'",
-        "itttti", now, w->req.user_id, w->req.key, w->owner, w->fence);
+        "ittti", now, w->req.user_id, w->req.key, w->owner, w->fence);
     sg_trace(o->svc.env, "reserve failed wid=%s err=%s", w->withdrawal_id, sg_err_name(err));
 }
 
@@ -230,7 +230,7 @@ static enum sg_err finalise(struct sg_orch *o, const struct sg_orch_work *w, int
     return sg_db_runf(o->svc.env, o->svc.db, changed,
         "UPDATE idempotency SET status = 'COMPLETED', updated_at_ns = ? WHERE user_id = ?"
         " AND idem_key = ? AND owner = ? AND fence = ? AND status = 'RESERVED'",
-        "itttti", now, w->req.user_id, w->req.key, w->owner, w->fence);
+        "ittti", now, w->req.user_id, w->req.key, w->owner, w->fence);
 }
 
 enum sg_err sg_orch_on_work(struct sg_orch *o, uint64_t slot_gen)

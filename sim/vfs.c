@@ -4,8 +4,11 @@
  *
  * Why it exists: the simulator must decide exactly what a power loss keeps, so every byte
  * SQLite writes lives here, in two images per file: `data`, what reads see, and `durable`,
- * what the last successful xSync covered. A crash copies durable over data. Nothing here
- * reads a clock, a random source or a real file: time and randomness come from the hooks.
+ * what the last successful xSync covered. A crash settles every pending (dirty) sector to
+ * old, new or a mix of their 512-byte chunks, writes the result into both images, and
+ * leaves every other sector alone: the legal fault model, never touching synced bytes.
+ * Nothing here reads a clock, a random source or a real file: time and randomness come
+ * from the hooks and from the PRNG streams the fault policies bring.
  *
  * Invariants:
  * - A file image is either linked (in v->files, reachable by path) or an orphan that only
@@ -22,6 +25,8 @@
  * - Locks follow os_unix within one process: shared_count counts handles at SHARED or
  *   above; at most one handle holds RESERVED or above, and writer_lock is its level.
  * - Every size is bounded: FILE_BYTES_MAX per file, FILE_COUNT_MAX files per VFS.
+ * - While a disk is down nothing under its prefix changes, and nothing is read from it:
+ *   every method refuses except xUnlock and xClose, which only release memory and locks.
  */
 #include "vfs.h"
 
@@ -38,6 +43,10 @@
 #define UNIX_EPOCH_JULIAN_MS ((sqlite3_int64)210866760000000)
 #define NS_PER_MS ((int64_t)1000000)
 #define TEMP_PREFIX "/.sgtmp/"
+#define CHUNK_BYTES ((size_t)512) /* the unit of a torn sector */
+#define CHUNKS_PER_SECTOR (SECTOR_BYTES / CHUNK_BYTES)
+#define CHUNK_MASK_ALL ((uint32_t)((1u << CHUNKS_PER_SECTOR) - 1))
+#define RANDOM_REJECTIONS_MAX 64
 
 struct sg_vfs_file_image {
     char *path;
@@ -62,12 +71,99 @@ struct vfs_handle {
     int flags;
 };
 
-/* ---- file images ---------------------------------------------------------------------- */
-
 static bool has_prefix(const char *path, const char *prefix)
 {
     return strncmp(path, prefix, strlen(prefix)) == 0;
 }
+
+static void prefix_copy(char *out, const char *prefix)
+{
+    size_t len = strlen(prefix);
+    SG_ASSERT_PURE(len < SG_VFS_PREFIX_BYTES);
+    memcpy(out, prefix, len + 1);
+}
+
+/* Uniform in [0, bound) without modulo bias: draws below 2^64 mod bound are redrawn. The
+ * chance of a redraw is below one half, so the bound ends the loop only in theory. */
+static uint64_t random_below(uint64_t (*random_u64)(void *ctx), void *ctx, uint64_t bound)
+{
+    SG_ASSERT_PURE(bound > 0);
+    uint64_t threshold = (0 - bound) % bound;
+    uint64_t x = random_u64(ctx);
+    for (int i = 0; i < RANDOM_REJECTIONS_MAX && x < threshold; i++) x = random_u64(ctx);
+    return x % bound;
+}
+
+/* True with chance num/den; den == 0 means never. Certain outcomes draw nothing. */
+static bool random_chance(uint64_t (*random_u64)(void *ctx), void *ctx, uint32_t num,
+                          uint32_t den)
+{
+    if (den == 0 || num == 0) return false;
+    SG_ASSERT_PURE(num <= den);
+    if (num == den) return true;
+    return random_below(random_u64, ctx, den) < num;
+}
+
+/* ---- down disks ----------------------------------------------------------------------- */
+
+static bool path_down(const struct sg_vfs *v, const char *path)
+{
+    SG_ASSERT_PURE(v->down_count <= SG_VFS_DOWN_MAX);
+    for (uint32_t i = 0; i < v->down_count; i++) {
+        if (has_prefix(path, v->down_prefix[i])) return true;
+    }
+    return false;
+}
+
+/* True (and counted) when an operation on path must fail because its disk is down. */
+static bool refuse_down(struct sg_vfs *v, const char *path)
+{
+    if (!path_down(v, path)) return false;
+    v->stats.down_failures++;
+    return true;
+}
+
+static uint32_t down_find(const struct sg_vfs *v, const char *prefix)
+{
+    uint32_t i = 0;
+    while (i < v->down_count && strcmp(v->down_prefix[i], prefix) != 0) i++;
+    return i;
+}
+
+static void down_add(struct sg_vfs *v, const char *prefix)
+{
+    if (down_find(v, prefix) < v->down_count) return;
+    SG_ASSERT_PURE(v->down_count < SG_VFS_DOWN_MAX);
+    prefix_copy(v->down_prefix[v->down_count++], prefix);
+    SG_ASSERT_PURE(down_find(v, prefix) < v->down_count);
+}
+
+/* Whether a write, sync, truncate or delete on path may run: not while its disk is down,
+ * and the operation that finds an armed countdown at zero takes its disk down. */
+static bool mutation_allowed(struct sg_vfs *v, const char *path)
+{
+    if (refuse_down(v, path)) return false;
+    if (!v->down_after_armed || !has_prefix(path, v->down_after_prefix)) return true;
+    if (v->down_after_count > 0) {
+        v->down_after_count--;
+        return true;
+    }
+    v->down_after_armed = false;
+    down_add(v, v->down_after_prefix);
+    v->stats.down_failures++;
+    SG_ASSERT_PURE(path_down(v, path));
+    return false;
+}
+
+/* An injected transient error on path (sg_vfs_set_io_faults), with chance num/den. */
+static bool io_fault(struct sg_vfs *v, const char *path, uint32_t num)
+{
+    const struct sg_vfs_io_faults *io = &v->io_faults;
+    if (io->den == 0 || !has_prefix(path, io->prefix)) return false;
+    return random_chance(io->random_u64, io->ctx, num, io->den);
+}
+
+/* ---- file images ---------------------------------------------------------------------- */
 
 static size_t image_find(const struct sg_vfs *v, const char *path)
 {
@@ -219,16 +315,96 @@ static bool image_sync(struct sg_vfs_file_image *img)
     return true;
 }
 
-/* data := durable: the power loss of one file that has a durable existence. */
-static void image_revert(struct sg_vfs_file_image *img)
+/* What survives of one pending sector: bit i set = chunk i takes the new bytes. */
+static uint32_t sector_fate(const struct sg_vfs_crash_faults *f, struct sg_vfs_stats *stats)
+{
+    if (f == NULL || !random_chance(f->random_u64, f->ctx, f->keep_pending_num,
+                                    f->keep_pending_den)) {
+        stats->sectors_lost++;
+        return 0;
+    }
+    if (!random_chance(f->random_u64, f->ctx, f->torn_num, f->torn_den)) {
+        stats->sectors_kept++;
+        return CHUNK_MASK_ALL;
+    }
+    /* Torn means mixed: at least one chunk old and one new (1 .. all - 1). */
+    stats->sectors_torn++;
+    uint32_t mask = 1 + (uint32_t)random_below(f->random_u64, f->ctx, CHUNK_MASK_ALL - 1);
+    SG_ASSERT_PURE(mask != 0 && mask != CHUNK_MASK_ALL);
+    return mask;
+}
+
+/* Writes the post-crash bytes of [from, to), at most one chunk, into durable. New bytes
+ * come from data; past data's end (an undone truncate) the durable bytes are the only
+ * ones there are. Old bytes are durable's; past the durable size they are a hole: zeros. */
+static void chunk_settle(struct sg_vfs_file_image *img, size_t from, size_t to, bool take_new)
+{
+    SG_ASSERT_PURE(from < to);
+    SG_ASSERT_PURE(to - from <= CHUNK_BYTES);
+    if (take_new) {
+        size_t end = to < img->data_size ? to : img->data_size;
+        if (from < end) memcpy(&img->durable[from], &img->data[from], end - from);
+        if (end < to) SG_ASSERT_PURE(to <= img->durable_size);
+    } else if (to > img->durable_size) {
+        size_t start = from > img->durable_size ? from : img->durable_size;
+        memset(&img->durable[start], 0, to - start);
+    }
+}
+
+/* Settles dirty sector s of a file whose post-crash size is `size` (s starts below it):
+ * durable gets the surviving bytes, then data copies them. */
+static void sector_settle(struct sg_vfs_file_image *img, size_t s, size_t size, uint32_t mask)
+{
+    size_t offset = s * SECTOR_BYTES;
+    size_t end = offset + SECTOR_BYTES < size ? offset + SECTOR_BYTES : size;
+    SG_ASSERT_PURE(offset < end);
+    for (size_t c = 0; c < CHUNKS_PER_SECTOR; c++) {
+        size_t from = offset + c * CHUNK_BYTES;
+        if (from >= end) break;
+        size_t to = from + CHUNK_BYTES < end ? from + CHUNK_BYTES : end;
+        chunk_settle(img, from, to, ((mask >> c) & 1) != 0);
+    }
+    memcpy(&img->data[offset], &img->durable[offset], end - offset);
+}
+
+/* The power loss of one file that has a durable existence (f == NULL: exact revert).
+ * Both images end equal; sectors that were not dirty are not read or written, except
+ * that an undone truncate restores data's tail from durable. */
+static void image_crash(struct sg_vfs_file_image *img, const struct sg_vfs_crash_faults *f,
+                        struct sg_vfs_stats *stats)
 {
     SG_ASSERT_PURE(img->exists_durable);
+    SG_ASSERT_PURE(img->refs == 0);
+    if (!img->pending) {
+        SG_ASSERT_PURE(img->data_size == img->durable_size);
+        return;
+    }
+    size_t size = img->durable_size;
+    if (f != NULL && img->data_size != img->durable_size &&
+        random_chance(f->random_u64, f->ctx, f->keep_pending_num, f->keep_pending_den)) {
+        size = img->data_size;
+    }
     /* A crash cannot report an error; running out of memory here ends the run. */
-    bool reserved = data_reserve(img, img->durable_size);
+    bool reserved = data_reserve(img, size) &&
+                    bytes_reserve(&img->durable, &img->durable_cap, size);
     SG_ASSERT_PURE(reserved);
-    if (img->durable_size > 0) memcpy(img->data, img->durable, img->durable_size);
-    img->data_size = img->durable_size;
+    for (size_t w = 0; w < img->dirty_words; w++) {
+        uint64_t bits = img->dirty[w];
+        for (size_t b = 0; bits != 0 && b < 64; b++, bits >>= 1) {
+            size_t s = w * 64 + b;
+            if ((bits & 1) == 0 || s * SECTOR_BYTES >= size) continue;
+            sector_settle(img, s, size, sector_fate(f, stats));
+        }
+    }
+    if (size > img->data_size) {
+        memcpy(&img->data[img->data_size], &img->durable[img->data_size],
+               size - img->data_size);
+    }
+    img->data_size = size;
+    img->durable_size = size;
     dirty_clear(img);
+    SG_ASSERT_PURE(img->data_size <= img->data_cap);
+    SG_ASSERT_PURE(img->durable_size <= img->durable_cap);
 }
 
 /* ---- io methods ----------------------------------------------------------------------- */
@@ -275,7 +451,13 @@ static int file_read(sqlite3_file *file, void *buf, int amount, sqlite3_int64 of
 {
     struct vfs_handle *h = handle_of(file);
     const struct sg_vfs_file_image *img = h->img;
-    h->v->stats.reads++;
+    struct sg_vfs *v = h->v;
+    v->stats.reads++;
+    if (refuse_down(v, img->path)) return SQLITE_IOERR_READ;
+    if (io_fault(v, img->path, v->io_faults.read_num)) {
+        v->stats.read_errors++;
+        return SQLITE_IOERR_READ;
+    }
     size_t off = 0, want = (size_t)amount, got = 0;
     if (range_ok(offset, amount, &off) && off < img->data_size) {
         got = img->data_size - off < want ? img->data_size - off : want;
@@ -290,7 +472,13 @@ static int file_write(sqlite3_file *file, const void *buf, int amount, sqlite3_i
 {
     struct vfs_handle *h = handle_of(file);
     struct sg_vfs_file_image *img = h->img;
-    h->v->stats.writes++;
+    struct sg_vfs *v = h->v;
+    v->stats.writes++;
+    if (!mutation_allowed(v, img->path)) return SQLITE_IOERR_WRITE;
+    if (io_fault(v, img->path, v->io_faults.write_num)) {
+        v->stats.write_errors++;
+        return SQLITE_IOERR_WRITE;
+    }
     size_t off = 0;
     if (!range_ok(offset, amount, &off)) return SQLITE_FULL;
     size_t end = off + (size_t)amount;
@@ -305,6 +493,7 @@ static int file_truncate(sqlite3_file *file, sqlite3_int64 size)
 {
     struct vfs_handle *h = handle_of(file);
     h->v->stats.truncates++;
+    if (!mutation_allowed(h->v, h->img->path)) return SQLITE_IOERR_TRUNCATE;
     size_t size_new = 0;
     if (!range_ok(size, 0, &size_new)) return SQLITE_FULL;
     if (!data_resize(h->img, size_new)) return SQLITE_IOERR_NOMEM;
@@ -318,6 +507,7 @@ static int file_sync(sqlite3_file *file, int flags)
     struct sg_vfs *v = h->v;
     (void)flags;
     v->stats.syncs++;
+    if (!mutation_allowed(v, h->img->path)) return SQLITE_IOERR_FSYNC;
     if (v->fail_sync_count > 0 && has_prefix(h->img->path, v->fail_sync_prefix)) {
         v->fail_sync_count--;
         v->stats.sync_failures++;
@@ -332,6 +522,7 @@ static int file_size(sqlite3_file *file, sqlite3_int64 *size_out)
 {
     struct vfs_handle *h = handle_of(file);
     SG_ASSERT_PURE(h->img->data_size <= FILE_BYTES_MAX);
+    if (refuse_down(h->v, h->img->path)) return SQLITE_IOERR_FSTAT;
     *size_out = (sqlite3_int64)h->img->data_size;
     return SQLITE_OK;
 }
@@ -343,6 +534,7 @@ static int file_lock(sqlite3_file *file, int level)
     struct vfs_handle *h = handle_of(file);
     struct sg_vfs_file_image *img = h->img;
     SG_ASSERT_PURE(level >= SQLITE_LOCK_SHARED && level <= SQLITE_LOCK_EXCLUSIVE);
+    if (refuse_down(h->v, img->path)) return SQLITE_IOERR_LOCK;
     if (h->lock >= level) return SQLITE_OK;
     if (level == SQLITE_LOCK_SHARED) {
         if (img->writer_lock >= SQLITE_LOCK_PENDING) return SQLITE_BUSY;
@@ -387,6 +579,8 @@ static int file_unlock(sqlite3_file *file, int level)
 static int file_check_reserved_lock(sqlite3_file *file, int *result_out)
 {
     struct vfs_handle *h = handle_of(file);
+    *result_out = 0;
+    if (refuse_down(h->v, h->img->path)) return SQLITE_IOERR_CHECKRESERVEDLOCK;
     *result_out = h->img->writer_lock >= SQLITE_LOCK_RESERVED;
     return SQLITE_OK;
 }
@@ -466,6 +660,7 @@ static int vfs_open(sqlite3_vfs *pv, const char *name, sqlite3_file *file, int f
         temp_name_make(v, temp_name, sizeof temp_name);
         name = temp_name;
     }
+    if (refuse_down(v, name)) return SQLITE_CANTOPEN;
     struct sg_vfs_file_image *img = NULL;
     size_t i = image_find(v, name);
     if (i < v->file_count) {
@@ -496,6 +691,7 @@ static int vfs_delete(sqlite3_vfs *pv, const char *path, int dir_sync)
     struct sg_vfs *v = vfs_of(pv);
     (void)dir_sync;
     v->stats.deletes++;
+    if (!mutation_allowed(v, path)) return SQLITE_IOERR_DELETE;
     size_t i = image_find(v, path);
     if (i == v->file_count) return SQLITE_IOERR_DELETE_NOENT;
     image_unlink(v, i);
@@ -505,7 +701,9 @@ static int vfs_delete(sqlite3_vfs *pv, const char *path, int dir_sync)
 
 static int vfs_access(sqlite3_vfs *pv, const char *path, int flags, int *result_out)
 {
-    const struct sg_vfs *v = vfs_of(pv);
+    struct sg_vfs *v = vfs_of(pv);
+    *result_out = 0;
+    if (refuse_down(v, path)) return SQLITE_IOERR_ACCESS;
     size_t i = image_find(v, path);
     bool exists = i < v->file_count;
     if (flags == SQLITE_ACCESS_EXISTS) exists = exists && v->files[i]->data_size > 0;
@@ -676,9 +874,10 @@ void sg_vfs_unregister(struct sg_vfs *v)
     v->registered = false;
 }
 
-void sg_vfs_crash(struct sg_vfs *v, const char *prefix)
+void sg_vfs_crash(struct sg_vfs *v, const char *prefix, const struct sg_vfs_crash_faults *f)
 {
     SG_ASSERT_PURE(prefix != NULL);
+    if (f != NULL) SG_ASSERT_PURE(f->random_u64 != NULL);
     size_t i = 0;
     while (i < v->file_count) {
         struct sg_vfs_file_image *img = v->files[i];
@@ -688,7 +887,7 @@ void sg_vfs_crash(struct sg_vfs *v, const char *prefix)
         }
         SG_ASSERT_PURE(img->refs == 0); /* the node closes its connections first */
         if (img->exists_durable) {
-            image_revert(img);
+            image_crash(img, f, &v->stats);
             i++;
         } else {
             image_unlink(v, i);
@@ -697,12 +896,59 @@ void sg_vfs_crash(struct sg_vfs *v, const char *prefix)
     v->stats.crashes++;
 }
 
+void sg_vfs_set_down(struct sg_vfs *v, const char *prefix, bool down)
+{
+    SG_ASSERT_PURE(prefix != NULL);
+    SG_ASSERT_PURE(strlen(prefix) < SG_VFS_PREFIX_BYTES);
+    if (v->down_after_armed && strcmp(v->down_after_prefix, prefix) == 0) {
+        v->down_after_armed = false;
+    }
+    if (down) {
+        down_add(v, prefix);
+        return;
+    }
+    uint32_t i = down_find(v, prefix);
+    if (i == v->down_count) return;
+    memmove(&v->down_prefix[i], &v->down_prefix[i + 1],
+            (v->down_count - i - 1) * sizeof v->down_prefix[0]);
+    v->down_count--;
+    SG_ASSERT_PURE(down_find(v, prefix) == v->down_count);
+}
+
+bool sg_vfs_is_down(const struct sg_vfs *v, const char *prefix)
+{
+    SG_ASSERT_PURE(prefix != NULL);
+    return down_find(v, prefix) < v->down_count;
+}
+
+void sg_vfs_set_down_after(struct sg_vfs *v, const char *prefix, uint64_t op_count)
+{
+    SG_ASSERT_PURE(prefix != NULL);
+    prefix_copy(v->down_after_prefix, prefix);
+    v->down_after_count = op_count;
+    v->down_after_armed = true;
+}
+
+void sg_vfs_set_io_faults(struct sg_vfs *v, const char *prefix, uint32_t read_num,
+                          uint32_t write_num, uint32_t den, uint64_t (*random_u64)(void *ctx),
+                          void *ctx)
+{
+    SG_ASSERT_PURE(prefix != NULL);
+    if (den > 0) SG_ASSERT_PURE(random_u64 != NULL);
+    if (den > 0) SG_ASSERT_PURE(read_num <= den && write_num <= den);
+    struct sg_vfs_io_faults *io = &v->io_faults;
+    prefix_copy(io->prefix, prefix);
+    io->read_num = read_num;
+    io->write_num = write_num;
+    io->den = den;
+    io->random_u64 = random_u64;
+    io->ctx = ctx;
+}
+
 void sg_vfs_fail_next_sync(struct sg_vfs *v, const char *prefix, uint32_t count)
 {
     SG_ASSERT_PURE(prefix != NULL);
-    size_t len = strlen(prefix);
-    SG_ASSERT_PURE(len < sizeof v->fail_sync_prefix);
-    memcpy(v->fail_sync_prefix, prefix, len + 1);
+    prefix_copy(v->fail_sync_prefix, prefix);
     v->fail_sync_count = count;
 }
 

@@ -4,9 +4,15 @@
  * Each file keeps two images: `data` (what reads see: every write so far) and `durable`
  * (what survives a power loss: the state at its last successful xSync). Writes and
  * truncates since the last sync are "pending". A crash of a disk (all files under a path
- * prefix, one prefix per node: "/n1/...") reverts each of its files to the durable image;
- * the simulator issue grows this into the full legal fault model (lost, reordered, torn
- * sectors). The main database file is created durably (SQLite never syncs directories).
+ * prefix, one prefix per node: "/n1/...") either reverts each of its files to the durable
+ * image or, with a fault policy, applies the legal power-loss model of the note: each
+ * pending sector lost, kept or torn (old and new 512-byte chunks mixed), pending size
+ * changes kept or not, holes reading as zeros. Nothing a successful sync covered ever
+ * changes. The main database file is created durably (SQLite never syncs directories).
+ *
+ * A disk can be "down" (its node crashed): every operation on its files fails except
+ * unlock and close, so the node can abandon its connections without leaks before the
+ * crash is computed. Transient read/write errors can be injected per disk.
  *
  * Reports: io_methods version 1 (no xShm: databases use locking_mode=EXCLUSIVE + WAL),
  * sector size 4096, device characteristics 0. xRandomness and xCurrentTimeInt64 come from
@@ -33,9 +39,41 @@ struct sg_vfs_hooks {
     int64_t (*now_wall_ns)(void *ctx);     /* xCurrentTimeInt64 (converted to Julian ms) */
 };
 
+/* Bytes of a disk's path prefix, NUL included. */
+#define SG_VFS_PREFIX_BYTES 64
+/* Disks that can be down at once. */
+#define SG_VFS_DOWN_MAX 16
+
 struct sg_vfs_stats {
-    uint64_t reads, writes, syncs, truncates, opens, deletes;
+    uint64_t reads, writes, syncs, truncates, opens, deletes; /* calls, failed ones too */
     uint64_t sync_failures, crashes;
+    /* Pending sectors at crashes: lost (old bytes, zeros past the durable size), kept (new
+     * bytes) or torn (a mix of old and new 512-byte chunks). */
+    uint64_t sectors_lost, sectors_torn, sectors_kept;
+    uint64_t read_errors, write_errors; /* injected by sg_vfs_set_io_faults */
+    uint64_t down_failures;             /* operations refused because their disk was down */
+};
+
+/* The fault policy of one power loss (sg_vfs_crash). Probabilities are integer ratios;
+ * a zero denominator means "never". All draws come from random_u64(ctx), in file order
+ * then sector order, so a seed replays the same images. */
+struct sg_vfs_crash_faults {
+    uint64_t (*random_u64)(void *ctx);
+    void *ctx;
+    /* Chance that a pending sector write survives; the same chance decides whether a
+     * pending size change (growth or truncate) persists. */
+    uint32_t keep_pending_num, keep_pending_den;
+    /* Chance that a surviving sector is torn instead of kept whole: a random proper,
+     * non-empty subset of its 512-byte chunks takes the new bytes, the rest the old. */
+    uint32_t torn_num, torn_den;
+};
+
+/* Private to vfs.c: see sg_vfs_set_io_faults. */
+struct sg_vfs_io_faults {
+    char prefix[SG_VFS_PREFIX_BYTES];
+    uint32_t read_num, write_num, den;
+    uint64_t (*random_u64)(void *ctx);
+    void *ctx;
 };
 
 struct sg_vfs {
@@ -44,9 +82,15 @@ struct sg_vfs {
     struct sg_vfs_file_image **files;      /* every file of every disk, by path */
     size_t file_count, file_cap;
     struct sg_vfs_stats stats;
-    char fail_sync_prefix[64];             /* see sg_vfs_fail_next_sync */
+    char fail_sync_prefix[SG_VFS_PREFIX_BYTES]; /* see sg_vfs_fail_next_sync */
     uint32_t fail_sync_count;
     /* Private to vfs.c. */
+    char down_prefix[SG_VFS_DOWN_MAX][SG_VFS_PREFIX_BYTES]; /* disks that are down */
+    uint32_t down_count;
+    char down_after_prefix[SG_VFS_PREFIX_BYTES]; /* see sg_vfs_set_down_after */
+    uint64_t down_after_count;
+    bool down_after_armed;
+    struct sg_vfs_io_faults io_faults;
     uint64_t temp_count;                   /* names files SQLite opens without a name */
     bool registered;
 };
@@ -61,10 +105,34 @@ void sg_vfs_deinit(struct sg_vfs *v);
 int sg_vfs_register(struct sg_vfs *v);
 void sg_vfs_unregister(struct sg_vfs *v);
 
-/* Power loss of every file whose path starts with prefix: data := durable, pending
- * writes dropped. Call only after the node's connections were closed (see the note's
- * "abandoning a connection": the node layer closes first, then crashes its disk). */
-void sg_vfs_crash(struct sg_vfs *v, const char *prefix);
+/* Power loss of every file whose path starts with prefix. Call only after the node's
+ * connections were closed (asserted; see the note's "abandoning a connection": set the
+ * disk down, finalize every statement, sqlite3_close_v2, then crash). Allowed while the
+ * disk is down; the down state is left as it is.
+ * f == NULL: exact revert, data := durable (every pending write and size change lost).
+ * Otherwise per file with pending changes, independently: the size becomes the new one
+ * with the keep chance, else the durable one; each pending 4096-byte sector below that
+ * size is lost, kept, or (among the survivors, with the torn chance) torn; lost bytes
+ * past the durable size read as zeros. Files never synced and not a main database
+ * vanish either way. Cost: proportional to the pending sectors (and undone truncates). */
+void sg_vfs_crash(struct sg_vfs *v, const char *prefix, const struct sg_vfs_crash_faults *f);
+/* While a disk is down, every read, write, sync, truncate, file size, lock, reserved-lock
+ * check, access, delete and open on a file under prefix fails (SQLITE_IOERR_<kind>, open
+ * SQLITE_CANTOPEN); unlock and close succeed and free. Setting it (up or down) also
+ * disarms a countdown armed for the same prefix. At most SG_VFS_DOWN_MAX disks down. */
+void sg_vfs_set_down(struct sg_vfs *v, const char *prefix, bool down);
+bool sg_vfs_is_down(const struct sg_vfs *v, const char *prefix);
+/* Arms a countdown: the next `op_count` writes, syncs, truncates and deletes under prefix
+ * succeed, the one after takes the disk down (as sg_vfs_set_down(prefix, true)) and fails:
+ * a power loss at an exact I/O, in the middle of a COMMIT or a checkpoint. One countdown
+ * at a time; arming replaces the previous one. */
+void sg_vfs_set_down_after(struct sg_vfs *v, const char *prefix, uint64_t op_count);
+/* Transient errors: each xRead / xWrite on a file under prefix fails with
+ * SQLITE_IOERR_READ / SQLITE_IOERR_WRITE with chance read_num/den, write_num/den (a
+ * failed write changes nothing). den == 0 disables; one prefix at a time. */
+void sg_vfs_set_io_faults(struct sg_vfs *v, const char *prefix, uint32_t read_num,
+                          uint32_t write_num, uint32_t den, uint64_t (*random_u64)(void *ctx),
+                          void *ctx);
 /* The next `count` xSync calls on files under prefix fail with SQLITE_IOERR_FSYNC and
  * leave their writes pending (the COMMIT's outcome is then unknown). */
 void sg_vfs_fail_next_sync(struct sg_vfs *v, const char *prefix, uint32_t count);

@@ -299,7 +299,7 @@ static void vfs__keeps_committed_rows__after_clean_close_and_crash(void **state)
     insert_rows(db, 1, 20, 3, 64);
     db_close(db);
 
-    sg_vfs_crash(&f->v, "/n1/");
+    sg_vfs_crash(&f->v, "/n1/", NULL);
     db = db_open("/n1/t.db", "FULL");
     assert_int_equal(count_rows(db), 60);
     assert_integrity_ok(db);
@@ -326,7 +326,7 @@ static void vfs__keeps_every_commit__after_abandoned_connection_and_crash(void *
     sg_vfs_fail_next_sync(&f->v, "/n1/", 0);
     assert_true(f->v.stats.sync_failures >= 1);
     assert_int_equal(access_of(&f->v, "/n1/t.db-wal", SQLITE_ACCESS_EXISTS), 1);
-    sg_vfs_crash(&f->v, "/n1/");
+    sg_vfs_crash(&f->v, "/n1/", NULL);
 
     db = db_open("/n1/t.db", "FULL");
     assert_int_equal(count_rows(db), 40);
@@ -351,7 +351,7 @@ static void vfs__loses_unsynced_commits__after_crash_with_synchronous_off(void *
     free(file_contents(&f->v, "/n1/t.db", &size_before));
 
     /* Nothing after the journal_mode change was synced: the crash drops the table. */
-    sg_vfs_crash(&f->v, "/n1/");
+    sg_vfs_crash(&f->v, "/n1/", NULL);
     size_t size_after = 0;
     free(file_contents(&f->v, "/n1/t.db", &size_after));
     assert_true(size_after < size_before);
@@ -388,7 +388,7 @@ static void vfs__commit_fails_and_connection_recovers__when_sync_failure_armed(v
     assert_int_equal(count_value(db, 4), 1);
     db_close(db);
 
-    sg_vfs_crash(&f->v, "/n1/");
+    sg_vfs_crash(&f->v, "/n1/", NULL);
     db = db_open("/n1/t.db", "FULL");
     assert_int_equal(count_value(db, 1), 1);
     assert_int_equal(count_value(db, 4), 1);
@@ -410,7 +410,7 @@ static void vfs__crash_leaves_other_prefix_alone(void **state)
     size_t n2_size = 0;
     unsigned char *n2_before = file_contents(&f->v, "/n2/t.db", &n2_size);
 
-    sg_vfs_crash(&f->v, "/n1/");
+    sg_vfs_crash(&f->v, "/n1/", NULL);
     assert_int_equal(sg_vfs_bytes(&f->v, "/n2/"), n2_bytes);
     size_t n2_size_after = 0;
     unsigned char *n2_after = file_contents(&f->v, "/n2/t.db", &n2_size_after);
@@ -445,7 +445,7 @@ static void vfs__integrity_check_ok__after_checkpoints_and_crash(void **state)
     size_t db_size = 0;
     free(file_contents(&f->v, "/n1/t.db", &db_size));
     assert_true(db_size > 1000 * 1024);
-    sg_vfs_crash(&f->v, "/n1/");
+    sg_vfs_crash(&f->v, "/n1/", NULL);
 
     db = db_open("/n1/t.db", "FULL");
     assert_integrity_ok(db);
@@ -453,7 +453,7 @@ static void vfs__integrity_check_ok__after_checkpoints_and_crash(void **state)
     assert_int_equal(count_value(db, -1), 0);
     insert_rows(db, 5000, 3, 3, 10);
     db_close(db);
-    sg_vfs_crash(&f->v, "/n1/");
+    sg_vfs_crash(&f->v, "/n1/", NULL);
     db = db_open("/n1/t.db", "FULL");
     assert_int_equal(count_rows(db), 2009);
     assert_integrity_ok(db);
@@ -590,7 +590,7 @@ static void vfs__crash__keeps_synced_bytes_and_drops_pending_ones(void **state)
     raw_write(file, 'C', 10, 20000); /* extends the file with a hole */
     assert_int_equal(raw_size(file), 20010);
     raw_close(file);
-    sg_vfs_crash(&f->v, "/n1/");
+    sg_vfs_crash(&f->v, "/n1/", NULL);
 
     file = raw_open(&f->v, "/n1/d.db", SQLITE_OPEN_READWRITE | SQLITE_OPEN_MAIN_DB);
     assert_int_equal(raw_size(file), 8192);
@@ -601,7 +601,7 @@ static void vfs__crash__keeps_synced_bytes_and_drops_pending_ones(void **state)
     assert_int_equal(file->pMethods->xSync(file, SQLITE_SYNC_FULL), SQLITE_OK);
     assert_int_equal(file->pMethods->xTruncate(file, 100), SQLITE_OK);
     raw_close(file);
-    sg_vfs_crash(&f->v, "/n1/");
+    sg_vfs_crash(&f->v, "/n1/", NULL);
     file = raw_open(&f->v, "/n1/d.db", SQLITE_OPEN_READWRITE | SQLITE_OPEN_MAIN_DB);
     assert_int_equal(raw_size(file), 8192);
     assert_true(raw_all(file, 'B', 100, 4096));
@@ -611,7 +611,7 @@ static void vfs__crash__keeps_synced_bytes_and_drops_pending_ones(void **state)
     raw_write(file, 'D', 10, 6000);
     assert_int_equal(file->pMethods->xSync(file, SQLITE_SYNC_NORMAL), SQLITE_OK);
     raw_close(file);
-    sg_vfs_crash(&f->v, "/n1/");
+    sg_vfs_crash(&f->v, "/n1/", NULL);
     file = raw_open(&f->v, "/n1/d.db", SQLITE_OPEN_READWRITE | SQLITE_OPEN_MAIN_DB);
     assert_int_equal(raw_size(file), 6010);
     assert_true(raw_all(file, 0, 6000, 0));
@@ -631,7 +631,7 @@ static void vfs__new_file__survives_crash_only_if_synced_or_main_db(void **state
     raw_close(file);
     raw_close(raw_open(&f->v, "/n1/m.db", RAW_MAIN));
 
-    sg_vfs_crash(&f->v, "/n1/");
+    sg_vfs_crash(&f->v, "/n1/", NULL);
     assert_int_equal(access_of(&f->v, "/n1/lazy-wal", SQLITE_ACCESS_READWRITE), 0);
     assert_int_equal(raw_open_rc(&f->v, "/n1/lazy-wal", SQLITE_OPEN_READWRITE, &file),
                      SQLITE_CANTOPEN);
@@ -731,12 +731,668 @@ static void vfs__stats__count_operations(void **state)
     assert_int_equal(file->pMethods->xSync(file, SQLITE_SYNC_FULL), SQLITE_IOERR_FSYNC);
     assert_int_equal(file->pMethods->xSync(file, SQLITE_SYNC_FULL), SQLITE_OK);
     raw_close(file);
-    sg_vfs_crash(&f->v, "/n1/");
+    sg_vfs_crash(&f->v, "/n1/", NULL);
     assert_int_equal(f->v.stats.opens, s.opens + 1);
     assert_int_equal(f->v.stats.truncates, s.truncates + 1);
     assert_int_equal(f->v.stats.syncs, s.syncs + 3);
     assert_int_equal(f->v.stats.sync_failures, 2);
     assert_int_equal(f->v.stats.crashes, 1);
+}
+
+/* ---- down disks ----------------------------------------------------------------------- */
+
+static uint64_t prng_u64(void *ctx)
+{
+    return sg_prng_next(ctx);
+}
+
+/* The note's fault policy for a power loss: keep 1/2 of pending sectors, tear 1/4 of those. */
+static struct sg_vfs_crash_faults note_faults(struct sg_prng *p)
+{
+    return (struct sg_vfs_crash_faults){.random_u64 = prng_u64,
+                                        .ctx = p,
+                                        .keep_pending_num = 1,
+                                        .keep_pending_den = 2,
+                                        .torn_num = 1,
+                                        .torn_den = 4};
+}
+
+static void vfs__down__refuses_every_operation_except_unlock_and_close(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3_vfs *pv = f->v.vfs;
+    sqlite3_file *file = raw_open(&f->v, "/n1/d.db", RAW_MAIN);
+    sqlite3_file *other = raw_open(&f->v, "/n2/d.db", RAW_MAIN);
+    const sqlite3_io_methods *m = file->pMethods;
+    raw_write(file, 'A', 4096, 0);
+    assert_int_equal(m->xSync(file, SQLITE_SYNC_FULL), SQLITE_OK);
+    assert_int_equal(m->xLock(file, SQLITE_LOCK_SHARED), SQLITE_OK);
+    size_t files_before = f->v.file_count;
+
+    sg_vfs_set_down(&f->v, "/n1/", true);
+    sg_vfs_set_down(&f->v, "/n1/", true); /* idempotent */
+    assert_true(sg_vfs_is_down(&f->v, "/n1/"));
+    assert_false(sg_vfs_is_down(&f->v, "/n2/"));
+    unsigned char buf[4096];
+    sqlite3_int64 size = 0;
+    int result = -1;
+    memset(buf, 'Z', sizeof buf);
+    assert_int_equal(m->xRead(file, buf, 100, 0), SQLITE_IOERR_READ);
+    assert_int_equal(m->xWrite(file, buf, 4096, 0), SQLITE_IOERR_WRITE);
+    assert_int_equal(m->xWrite(file, buf, 4096, 8192), SQLITE_IOERR_WRITE);
+    assert_int_equal(m->xSync(file, SQLITE_SYNC_FULL), SQLITE_IOERR_FSYNC);
+    assert_int_equal(m->xTruncate(file, 0), SQLITE_IOERR_TRUNCATE);
+    assert_int_equal(m->xFileSize(file, &size), SQLITE_IOERR_FSTAT);
+    assert_int_equal(m->xLock(file, SQLITE_LOCK_SHARED), SQLITE_IOERR_LOCK);
+    assert_int_equal(m->xLock(file, SQLITE_LOCK_RESERVED), SQLITE_IOERR_LOCK);
+    assert_int_equal(m->xCheckReservedLock(file, &result), SQLITE_IOERR_CHECKRESERVEDLOCK);
+    assert_int_equal(pv->xAccess(pv, "/n1/d.db", SQLITE_ACCESS_EXISTS, &result),
+                     SQLITE_IOERR_ACCESS);
+    assert_int_equal(pv->xDelete(pv, "/n1/d.db", 0), SQLITE_IOERR_DELETE);
+    sqlite3_file *refused = NULL;
+    assert_int_equal(raw_open_rc(&f->v, "/n1/d.db", RAW_MAIN, &refused), SQLITE_CANTOPEN);
+    assert_int_equal(raw_open_rc(&f->v, "/n1/new", RAW_WAL, &refused), SQLITE_CANTOPEN);
+    assert_int_equal(f->v.file_count, files_before);
+    assert_int_equal(f->v.stats.down_failures, 13);
+
+    /* Another disk is untouched; unlock and close succeed. */
+    raw_write(other, 'O', 10, 0);
+    assert_true(raw_all(other, 'O', 10, 0));
+    assert_int_equal(m->xUnlock(file, SQLITE_LOCK_NONE), SQLITE_OK);
+    raw_close(file);
+    raw_close(other);
+
+    /* A crash is allowed while down; nothing the refused calls tried has happened. */
+    sg_vfs_crash(&f->v, "/n1/", NULL);
+    assert_true(sg_vfs_is_down(&f->v, "/n1/"));
+    sg_vfs_set_down(&f->v, "/n1/", false);
+    assert_false(sg_vfs_is_down(&f->v, "/n1/"));
+    file = raw_open(&f->v, "/n1/d.db", RAW_MAIN);
+    assert_int_equal(raw_size(file), 4096);
+    assert_true(raw_all(file, 'A', 4096, 0));
+    raw_close(file);
+}
+
+/* The note's "abandoning a connection": SQL fails while down, close_v2 frees everything
+ * (ASan's leak check at exit), and recovery after the crash keeps every commit. */
+static void vfs__down__abandoned_connection_closes_and_recovers_commits(void **state)
+{
+    struct fixture *f = *state;
+    struct sg_prng p;
+    sg_prng_init(&p, 11, 0);
+    sqlite3 *db = db_open("/n1/t.db", "FULL");
+    create_table(db);
+    insert_rows(db, 1, 25, 2, 300);
+    sqlite3_stmt *reader = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT k FROM t", -1, &reader, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(reader), SQLITE_ROW);
+    exec_ok(db, "BEGIN");
+    exec_ok(db, "INSERT INTO t(k, v) VALUES (1000, randomblob(9000))");
+
+    sg_vfs_set_down(&f->v, "/n1/", true);
+    int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    assert_int_equal(rc & 0xff, SQLITE_IOERR);
+    sqlite3 *second = NULL;
+    assert_int_equal(sqlite3_open_v2("/n1/t.db", &second, SQLITE_OPEN_READWRITE, VFS_NAME),
+                     SQLITE_CANTOPEN);
+    assert_int_equal(sqlite3_close(second), SQLITE_OK);
+    db_abandon(db);
+    const struct sg_vfs_crash_faults faults = note_faults(&p);
+    sg_vfs_crash(&f->v, "/n1/", &faults); /* asserts every file under /n1/ is closed */
+    sg_vfs_set_down(&f->v, "/n1/", false);
+
+    db = db_open("/n1/t.db", "FULL");
+    assert_integrity_ok(db);
+    assert_int_equal(count_rows(db), 50);
+    assert_int_equal(count_value(db, 1000), 0);
+    db_close(db);
+    assert_true(f->v.stats.down_failures > 0);
+}
+
+static void vfs__down_after__takes_disk_down_at_the_counted_operation(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3_file *file = raw_open(&f->v, "/n1/d.db", RAW_MAIN);
+    sqlite3_file *other = raw_open(&f->v, "/n2/d.db", RAW_MAIN);
+    const sqlite3_io_methods *m = file->pMethods;
+    unsigned char buf[16];
+
+    sg_vfs_set_down_after(&f->v, "/n1/", 2);
+    raw_write(other, 'O', 10, 0); /* another disk's operations do not count */
+    raw_write(file, 'A', 4096, 0);
+    assert_int_equal(file->pMethods->xRead(file, buf, 16, 0), SQLITE_OK); /* reads neither */
+    assert_int_equal(m->xTruncate(file, 4096), SQLITE_OK);
+    assert_false(sg_vfs_is_down(&f->v, "/n1/"));
+    assert_int_equal(m->xSync(file, SQLITE_SYNC_FULL), SQLITE_IOERR_FSYNC);
+    assert_true(sg_vfs_is_down(&f->v, "/n1/"));
+    assert_int_equal(m->xRead(file, buf, 16, 0), SQLITE_IOERR_READ);
+    raw_write(other, 'O', 10, 0);
+    sg_vfs_set_down(&f->v, "/n1/", false);
+    assert_int_equal(m->xSync(file, SQLITE_SYNC_FULL), SQLITE_OK);
+
+    /* Setting the disk's state disarms its countdown. */
+    sg_vfs_set_down_after(&f->v, "/n1/", 0);
+    sg_vfs_set_down(&f->v, "/n1/", false);
+    for (int i = 0; i < 10; i++) raw_write(file, 'B', 100, 0);
+    assert_false(sg_vfs_is_down(&f->v, "/n1/"));
+    raw_close(file);
+    raw_close(other);
+}
+
+/* ---- power loss with faults ----------------------------------------------------------- */
+
+#define SECTORS 64
+
+/* Each of the SECTORS sectors of path: 'A' for old, 'B' for new chunks; counts whole
+ * sectors of each fate and fails on any byte that is neither the old nor the new one. */
+static void classify_sectors(struct sg_vfs *v, const char *path, const bool *dirty,
+                             uint64_t counts_out[3])
+{
+    size_t size = 0;
+    unsigned char *bytes = file_contents(v, path, &size);
+    assert_int_equal(size, SECTORS * 4096);
+    memset(counts_out, 0, 3 * sizeof counts_out[0]);
+    for (size_t s = 0; s < SECTORS; s++) {
+        size_t news = 0;
+        for (size_t c = 0; c < 8; c++) {
+            const unsigned char *chunk = &bytes[s * 4096 + c * 512];
+            unsigned char first = chunk[0];
+            assert_true(first == 'A' || first == 'B');
+            for (size_t i = 1; i < 512; i++) assert_int_equal(chunk[i], first);
+            news += first == 'B';
+        }
+        if (!dirty[s]) assert_int_equal(news, 0); /* synced sectors never change */
+        counts_out[news == 0 ? 0 : news == 8 ? 2 : 1]++;
+    }
+    free(bytes);
+}
+
+static void vfs__crash_faults__settle_pending_sectors_to_old_new_or_torn(void **state)
+{
+    struct fixture *f = *state;
+    struct sg_prng p;
+    sg_prng_init(&p, 3, 0);
+    bool dirty[SECTORS];
+    sqlite3_file *file = raw_open(&f->v, "/n1/d.db", RAW_MAIN);
+    raw_write(file, 'A', SECTORS * 4096, 0);
+    assert_int_equal(file->pMethods->xSync(file, SQLITE_SYNC_FULL), SQLITE_OK);
+    uint64_t dirty_count = 0;
+    for (size_t s = 0; s < SECTORS; s++) {
+        dirty[s] = s % 4 != 0;
+        if (dirty[s]) raw_write(file, 'B', 4096, (sqlite3_int64)(s * 4096));
+        dirty_count += dirty[s];
+    }
+    raw_close(file);
+
+    const struct sg_vfs_stats before = f->v.stats;
+    struct sg_vfs_crash_faults faults = note_faults(&p);
+    faults.torn_num = 1;
+    faults.torn_den = 2;
+    sg_vfs_crash(&f->v, "/n1/", &faults);
+    uint64_t counts[3]; /* lost, torn, kept */
+    classify_sectors(&f->v, "/n1/d.db", dirty, counts);
+    uint64_t lost = f->v.stats.sectors_lost - before.sectors_lost;
+    uint64_t torn = f->v.stats.sectors_torn - before.sectors_torn;
+    uint64_t kept = f->v.stats.sectors_kept - before.sectors_kept;
+    assert_int_equal(lost + torn + kept, dirty_count);
+    assert_int_equal(counts[0], lost + (SECTORS - dirty_count));
+    assert_int_equal(counts[1], torn);
+    assert_int_equal(counts[2], kept);
+    assert_true(lost > 0 && torn > 0 && kept > 0);
+
+    /* The settled image is durable: a second crash with faults changes nothing. */
+    size_t size_a = 0, size_b = 0;
+    unsigned char *a = file_contents(&f->v, "/n1/d.db", &size_a);
+    sg_vfs_crash(&f->v, "/n1/", &faults);
+    unsigned char *b = file_contents(&f->v, "/n1/d.db", &size_b);
+    assert_int_equal(size_a, size_b);
+    assert_memory_equal(a, b, size_a);
+    assert_int_equal(f->v.stats.sectors_lost + f->v.stats.sectors_torn +
+                         f->v.stats.sectors_kept,
+                     dirty_count);
+    free(a);
+    free(b);
+}
+
+/* Growth kept or not; lost sectors past the durable size are holes (zeros); an undone
+ * truncate brings the synced bytes back. Over many seeds every outcome shows up. */
+static void vfs__crash_faults__size_changes_persist_or_not_and_holes_read_zero(void **state)
+{
+    struct fixture *f = *state;
+    struct sg_prng p;
+    sg_prng_init(&p, 5, 0);
+    struct sg_vfs_crash_faults faults = note_faults(&p);
+    faults.torn_num = 0;
+    int grown = 0, not_grown = 0, holes = 0, truncated = 0, untruncated = 0;
+    for (int trial = 0; trial < 64; trial++) {
+        sg_vfs_wipe(&f->v, "/n1/");
+        sqlite3_file *file = raw_open(&f->v, "/n1/d.db", RAW_MAIN);
+        raw_write(file, 'A', 8192, 0);
+        assert_int_equal(file->pMethods->xSync(file, SQLITE_SYNC_FULL), SQLITE_OK);
+        raw_write(file, 'B', 3 * 4096, 8192 + 4096); /* leaves a hole in sector 2 */
+        raw_close(file);
+        sg_vfs_crash(&f->v, "/n1/", &faults);
+        file = raw_open(&f->v, "/n1/d.db", RAW_MAIN);
+        assert_true(raw_all(file, 'A', 8192, 0));
+        if (raw_size(file) == 8192) {
+            not_grown++;
+        } else {
+            assert_int_equal(raw_size(file), 6 * 4096);
+            grown++;
+            assert_true(raw_all(file, 0, 4096, 8192));
+            for (int s = 3; s < 6; s++) {
+                bool zeros = raw_all(file, 0, 4096, s * 4096);
+                assert_true(zeros || raw_all(file, 'B', 4096, s * 4096));
+                holes += zeros;
+            }
+        }
+        /* Synced at 6 sectors of 'C', then truncated to one: either size may persist. */
+        raw_write(file, 'C', 6 * 4096, 0);
+        assert_int_equal(file->pMethods->xSync(file, SQLITE_SYNC_FULL), SQLITE_OK);
+        assert_int_equal(file->pMethods->xTruncate(file, 4096), SQLITE_OK);
+        raw_close(file);
+        sg_vfs_crash(&f->v, "/n1/", &faults);
+        file = raw_open(&f->v, "/n1/d.db", RAW_MAIN);
+        sqlite3_int64 size = raw_size(file);
+        assert_true(size == 4096 || size == 6 * 4096);
+        assert_true(raw_all(file, 'C', (int)size, 0));
+        truncated += size == 4096;
+        untruncated += size != 4096;
+        raw_close(file);
+    }
+    assert_true(grown > 0 && not_grown > 0 && holes > 0);
+    assert_true(truncated > 0 && untruncated > 0);
+}
+
+static void vfs__crash_faults__keep_none_reverts_exactly_and_keep_all_keeps_all(void **state)
+{
+    struct fixture *f = *state;
+    struct sg_prng p;
+    sg_prng_init(&p, 9, 0);
+    struct sg_vfs_crash_faults faults = {.random_u64 = prng_u64,
+                                         .ctx = &p,
+                                         .keep_pending_num = 0,
+                                         .keep_pending_den = 1,
+                                         .torn_num = 1,
+                                         .torn_den = 1};
+    for (int keep = 0; keep < 2; keep++) {
+        sg_vfs_wipe(&f->v, "/n1/");
+        sqlite3 *db = db_open("/n1/t.db", "OFF");
+        create_table(db);
+        insert_rows(db, 1, 10, 3, 700);
+        db_close(db);
+        size_t size_live = 0, size_after = 0;
+        unsigned char *live = file_contents(&f->v, "/n1/t.db", &size_live);
+        faults.keep_pending_num = (uint32_t)keep;
+        faults.torn_num = 0;
+        uint64_t draws = p.s[0];
+        sg_vfs_crash(&f->v, "/n1/", &faults);
+        assert_int_equal(p.s[0], draws); /* certain outcomes draw nothing */
+        unsigned char *after = file_contents(&f->v, "/n1/t.db", &size_after);
+        db = db_open("/n1/t.db", "OFF");
+        if (keep == 1) {
+            assert_int_equal(size_after, size_live);
+            assert_memory_equal(after, live, size_live);
+            assert_int_equal(count_rows(db), 30);
+        } else {
+            assert_true(size_after < size_live); /* as the exact revert test above */
+            assert_int_equal(count_rows(db), -1);
+        }
+        assert_integrity_ok(db);
+        db_close(db);
+        free(live);
+        free(after);
+    }
+    assert_true(f->v.stats.sectors_kept > 0);
+    assert_true(f->v.stats.sectors_lost > 0);
+    assert_int_equal(f->v.stats.sectors_torn, 0);
+}
+
+/* One faulty crash of a fixed workload, the surviving database bytes returned. */
+static unsigned char *faulty_crash_run(uint64_t crash_seed, size_t *size_out)
+{
+    struct hook_state hs;
+    struct sg_vfs v;
+    struct sg_prng p;
+    vfs_start(&v, &hs, 1);
+    sg_prng_init(&p, crash_seed, 0);
+    sqlite3 *db = db_open("/n1/t.db", "FULL");
+    create_table(db);
+    insert_rows(db, 1, 5, 5, 500);
+    exec_ok(db, "PRAGMA wal_checkpoint");
+    exec_ok(db, "PRAGMA synchronous=OFF");
+    insert_rows(db, 100, 5, 50, 500);
+    exec_ok(db, "PRAGMA wal_checkpoint");
+    sg_vfs_set_down(&v, "/n1/", true);
+    db_abandon(db);
+    const struct sg_vfs_crash_faults faults = note_faults(&p);
+    sg_vfs_crash(&v, "/n1/", &faults);
+    unsigned char *bytes = file_contents(&v, "/n1/t.db", size_out);
+    sg_vfs_deinit(&v);
+    return bytes;
+}
+
+static void vfs__crash_faults__same_seed__gives_identical_images(void **state)
+{
+    (void)state;
+    size_t size_a = 0, size_b = 0, size_c = 0;
+    unsigned char *a = faulty_crash_run(21, &size_a);
+    unsigned char *b = faulty_crash_run(21, &size_b);
+    unsigned char *c = faulty_crash_run(22, &size_c);
+    assert_int_equal(size_a, size_b);
+    assert_memory_equal(a, b, size_a);
+    assert_true(size_a != size_c || memcmp(a, c, size_a) != 0);
+    free(a);
+    free(b);
+    free(c);
+}
+
+/* ---- transient I/O errors ------------------------------------------------------------- */
+
+static void vfs__io_faults__fail_reads_and_writes_at_their_rate_and_change_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct sg_prng p;
+    sg_prng_init(&p, 13, 0);
+    sqlite3_file *file = raw_open(&f->v, "/n1/d", RAW_WAL);
+    sqlite3_file *other = raw_open(&f->v, "/n2/d", RAW_WAL);
+    const sqlite3_io_methods *m = file->pMethods;
+    raw_write(file, 'A', 400 * 16, 0);
+    sg_vfs_set_io_faults(&f->v, "/n1/", 1, 2, 4, prng_u64, &p);
+    unsigned char buf[16];
+    memset(buf, 'B', sizeof buf);
+    bool failed[400];
+    int write_failures = 0, read_failures = 0;
+    for (int i = 0; i < 400; i++) {
+        int rc = m->xWrite(file, buf, 16, i * 16);
+        assert_true(rc == SQLITE_OK || rc == SQLITE_IOERR_WRITE);
+        failed[i] = rc != SQLITE_OK;
+        write_failures += failed[i];
+        unsigned char got[16];
+        rc = m->xRead(file, got, 16, 0);
+        assert_true(rc == SQLITE_OK || rc == SQLITE_IOERR_READ);
+        read_failures += rc != SQLITE_OK;
+        raw_write(other, 'O', 16, i * 16); /* another disk never fails */
+        assert_true(raw_all(other, 'O', 16, i * 16));
+    }
+    assert_int_equal(f->v.stats.write_errors, write_failures);
+    assert_int_equal(f->v.stats.read_errors, read_failures);
+    assert_in_range(write_failures, 150, 250); /* 1/2 of 400 */
+    assert_in_range(read_failures, 60, 140);   /* 1/4 of 400 */
+
+    sg_vfs_set_io_faults(&f->v, "/n1/", 1, 1, 0, NULL, NULL); /* den 0 disables */
+    for (int i = 0; i < 400; i++) {
+        assert_true(raw_all(file, failed[i] ? 'A' : 'B', 16, i * 16));
+    }
+    assert_int_equal(f->v.stats.write_errors, write_failures);
+    raw_close(file);
+    raw_close(other);
+}
+
+/* Transient errors make statements fail; the database stays consistent through a power
+ * loss, every commit that returned SQLITE_OK is kept, a failed one may go either way. */
+static void vfs__io_faults__statements_fail_without_corruption(void **state)
+{
+    struct fixture *f = *state;
+    struct sg_prng p, crash_p;
+    sg_prng_init(&p, 17, 0);
+    sg_prng_init(&crash_p, 17, 1);
+    enum { TXNS = 150 };
+    enum { NEVER, COMMITTED, UNKNOWN } outcome[TXNS + 1] = {NEVER};
+    sqlite3 *db = db_open("/n1/t.db", "FULL");
+    create_table(db);
+    exec_ok(db, "PRAGMA wal_autocheckpoint=20");
+    sg_vfs_set_io_faults(&f->v, "/n1/", 1, 1, 40, prng_u64, &p);
+    sqlite3_stmt *ins = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO t(k, v) VALUES (?, randomblob(3000))",
+                                        -1, &ins, NULL),
+                     SQLITE_OK);
+    int failures = 0, commits = 0;
+    for (int k = 1; k <= TXNS; k++) {
+        int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+        if (rc == SQLITE_OK) {
+            assert_int_equal(sqlite3_bind_int(ins, 1, k), SQLITE_OK);
+            rc = sqlite3_step(ins);
+            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+            (void)sqlite3_reset(ins);
+        }
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+            outcome[k] = rc == SQLITE_OK ? COMMITTED : UNKNOWN;
+        }
+        if (rc != SQLITE_OK) {
+            assert_int_equal(rc & 0xff, SQLITE_IOERR);
+            failures++;
+            if (!sqlite3_get_autocommit(db)) (void)sqlite3_exec(db, "ROLLBACK", 0, 0, 0);
+        }
+        commits += outcome[k] == COMMITTED;
+    }
+    assert_int_equal(sqlite3_finalize(ins), SQLITE_OK);
+    assert_true(failures > 5 && commits > 50);
+    assert_true(f->v.stats.write_errors > 0 && f->v.stats.read_errors > 0);
+
+    sg_vfs_set_io_faults(&f->v, "/n1/", 0, 0, 0, NULL, NULL);
+    sg_vfs_set_down(&f->v, "/n1/", true);
+    db_abandon(db);
+    const struct sg_vfs_crash_faults faults = note_faults(&crash_p);
+    sg_vfs_crash(&f->v, "/n1/", &faults);
+    sg_vfs_set_down(&f->v, "/n1/", false);
+    db = db_open("/n1/t.db", "FULL");
+    assert_integrity_ok(db);
+    for (int k = 1; k <= TXNS; k++) {
+        int64_t n = count_value(db, k);
+        if (outcome[k] == COMMITTED) assert_int_equal(n, 1);
+        if (outcome[k] == NEVER) assert_int_equal(n, 0);
+    }
+    db_close(db);
+}
+
+/* ---- randomized crash consistency (the note's trials) --------------------------------- */
+
+#define TRIAL_DISK "/n1/"
+#define TRIAL_DB "/n1/t.db"
+#define TRIAL_TXNS_MAX 40
+
+struct trial_plan {
+    const char *sync;
+    uint32_t trials;
+    bool second_crash; /* a second power loss right after recovery */
+    bool expect_durable; /* false: a negative control, tally instead of failing */
+};
+
+struct trial_tally {
+    uint32_t mid_io_crashes;    /* the countdown took the disk down during the work */
+    uint32_t unknown_commits;   /* a COMMIT failed: outcome unknown */
+    uint32_t unknown_kept;      /* ... and came back after the crash */
+    uint32_t second_crashes;
+    uint32_t losses;            /* a commit that returned SQLITE_OK is missing */
+    uint32_t broken;            /* unreadable, not a prefix, or integrity_check not ok */
+};
+
+/* Like db_open, but NULL instead of a test failure (a negative control may corrupt). */
+static sqlite3 *db_open_soft(const char *path, const char *sync)
+{
+    sqlite3 *db = NULL;
+    char sql[64] = "PRAGMA synchronous=";
+    strncat(sql, sync, sizeof sql - strlen(sql) - 1);
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, VFS_NAME);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "PRAGMA locking_mode=EXCLUSIVE", 0, 0, 0);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", 0, 0, 0);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, 0, 0, 0);
+    if (rc == SQLITE_OK) return db;
+    db_abandon(db);
+    return NULL;
+}
+
+/* What a node crash does to the disk: down, abandon, power loss with the note's faults,
+ * up again (db may be NULL when already closed). */
+static void trial_power_loss(struct sg_vfs *v, sqlite3 *db, struct sg_prng *p)
+{
+    sg_vfs_set_down(v, TRIAL_DISK, true);
+    if (db != NULL) db_abandon(db);
+    const struct sg_vfs_crash_faults faults = note_faults(p);
+    sg_vfs_crash(v, TRIAL_DISK, &faults);
+    sg_vfs_set_down(v, TRIAL_DISK, false);
+}
+
+/* Commits transactions 1, 2, ... (one row k each) until a statement fails or the plan
+ * ends; the crash comes at a countdown I/O, before a COMMIT, or after the last commit.
+ * Returns the last k whose COMMIT returned SQLITE_OK; *unknown_out: a COMMIT failed. */
+static int64_t trial_work(struct sg_vfs *v, sqlite3 *db, struct sg_prng *p, bool *unknown_out)
+{
+    int64_t txns = sg_prng_range(p, 1, TRIAL_TXNS_MAX);
+    uint64_t mode = sg_prng_below(p, 3);
+    int64_t down_before_commit = mode == 1 ? sg_prng_range(p, 1, txns) : 0;
+    if (mode == 0) sg_vfs_set_down_after(v, TRIAL_DISK, sg_prng_below(p, (uint64_t)txns * 6));
+    sqlite3_stmt *ins = NULL;
+    int rc = sqlite3_prepare_v2(db, "INSERT INTO t(k, v) VALUES (?, randomblob(?))", -1, &ins,
+                                NULL);
+    int64_t committed = 0;
+    *unknown_out = false;
+    for (int64_t k = 1; rc == SQLITE_OK && k <= txns; k++) {
+        rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) break;
+        assert_int_equal(sqlite3_bind_int64(ins, 1, k), SQLITE_OK);
+        assert_int_equal(sqlite3_bind_int64(ins, 2, sg_prng_range(p, 1, 6000)), SQLITE_OK);
+        rc = sqlite3_step(ins);
+        (void)sqlite3_reset(ins);
+        if (rc != SQLITE_DONE) break;
+        if (k == down_before_commit) sg_vfs_set_down(v, TRIAL_DISK, true);
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) *unknown_out = true;
+        if (rc == SQLITE_OK) committed = k;
+    }
+    (void)sqlite3_finalize(ins);
+    return committed;
+}
+
+/* Rows of t are exactly 1..n: returns n, or -1 when unreadable, not such a prefix, or
+ * when integrity_check is not ok. */
+static int64_t trial_observe(sqlite3 *db)
+{
+    sqlite3_stmt *stmt = NULL;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*), min(k), max(k) FROM t", -1, &stmt, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+        int64_t count = sqlite3_column_int64(stmt, 0);
+        bool prefix = count == 0 || (sqlite3_column_int64(stmt, 1) == 1 &&
+                                     sqlite3_column_int64(stmt, 2) == count);
+        n = prefix ? count : -1;
+    }
+    (void)sqlite3_finalize(stmt);
+    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL) != SQLITE_OK ||
+        sqlite3_step(stmt) != SQLITE_ROW ||
+        strcmp((const char *)sqlite3_column_text(stmt, 0), "ok") != 0) {
+        n = -1;
+    }
+    (void)sqlite3_finalize(stmt);
+    return n;
+}
+
+/* Reopens after a power loss; -1 when the database does not open (negative control). */
+static int64_t trial_reopen_observe(const struct trial_plan *plan, sqlite3 **db_out)
+{
+    *db_out = db_open_soft(TRIAL_DB, plan->sync);
+    return *db_out == NULL ? -1 : trial_observe(*db_out);
+}
+
+static void trial_check(const struct trial_plan *plan, uint32_t trial, int64_t committed,
+                        bool unknown, int64_t seen, struct trial_tally *tally)
+{
+    bool ok = seen == committed || (unknown && seen == committed + 1);
+    if (seen < committed) tally->losses++;
+    if (seen < 0 || !ok) tally->broken += seen < 0;
+    if (plan->expect_durable && !ok) {
+        fail_msg("trial %u: committed %lld%s, found %lld", trial, (long long)committed,
+                 unknown ? " (+1 unknown)" : "", (long long)seen);
+    }
+}
+
+static void trial_run(struct sg_vfs *v, struct sg_prng *p, const struct trial_plan *plan,
+                      uint32_t trial, struct trial_tally *tally)
+{
+    sg_vfs_wipe(v, TRIAL_DISK);
+    sqlite3 *db = db_open(TRIAL_DB, plan->sync);
+    create_table(db);
+    char sql[64];
+    sqlite3_snprintf((int)sizeof sql, sql, "PRAGMA wal_autocheckpoint=%d",
+                     (int)sg_prng_range(p, 2, 60));
+    exec_ok(db, sql);
+    bool unknown = false;
+    int64_t committed = trial_work(v, db, p, &unknown);
+    tally->mid_io_crashes += sg_vfs_is_down(v, TRIAL_DISK);
+    tally->unknown_commits += unknown;
+    trial_power_loss(v, db, p);
+
+    int64_t seen = trial_reopen_observe(plan, &db);
+    trial_check(plan, trial, committed, unknown, seen, tally);
+    tally->unknown_kept += unknown && seen == committed + 1;
+    if (plan->second_crash && db != NULL) {
+        /* Right after recovery, or in the middle of the checkpoint of a clean close. */
+        tally->second_crashes++;
+        if (sg_prng_chance(p, 1, 2)) {
+            trial_power_loss(v, db, p);
+        } else {
+            sg_vfs_set_down_after(v, TRIAL_DISK, sg_prng_below(p, 12));
+            db_abandon(db);
+            trial_power_loss(v, NULL, p);
+        }
+        int64_t seen_again = trial_reopen_observe(plan, &db);
+        if (plan->expect_durable && seen_again != seen) {
+            fail_msg("trial %u: found %lld, after a second crash %lld", trial, (long long)seen,
+                     (long long)seen_again);
+        }
+    }
+    if (db != NULL) db_abandon(db);
+}
+
+static struct trial_tally trials_run(struct sg_vfs *v, const struct trial_plan *plan,
+                                     uint64_t seed)
+{
+    struct sg_prng p;
+    sg_prng_init(&p, seed, 0);
+    struct trial_tally tally = {0};
+    for (uint32_t trial = 0; trial < plan->trials; trial++) {
+        trial_run(v, &p, plan, trial, &tally);
+    }
+    return tally;
+}
+
+static void vfs__random_crashes__keep_committed_prefix__wal_synchronous_full(void **state)
+{
+    struct fixture *f = *state;
+    const struct trial_plan plan = {.sync = "FULL", .trials = 300, .expect_durable = true};
+    struct trial_tally tally = trials_run(&f->v, &plan, 1);
+    assert_int_equal(tally.losses, 0);
+    assert_int_equal(tally.broken, 0);
+    /* The faults had teeth: crashes in the middle of I/O, failed COMMITs, and every fate. */
+    assert_true(tally.mid_io_crashes > 30);
+    assert_true(tally.unknown_commits > 30);
+    assert_true(f->v.stats.sectors_lost > 100);
+    assert_true(f->v.stats.sectors_torn > 100);
+    assert_true(f->v.stats.sectors_kept > 100);
+}
+
+static void vfs__random_crashes__keep_committed_prefix__after_second_crash_in_recovery(
+    void **state)
+{
+    struct fixture *f = *state;
+    const struct trial_plan plan = {
+        .sync = "FULL", .trials = 150, .second_crash = true, .expect_durable = true};
+    struct trial_tally tally = trials_run(&f->v, &plan, 2);
+    assert_int_equal(tally.losses, 0);
+    assert_int_equal(tally.broken, 0);
+    assert_int_equal(tally.second_crashes, 150);
+}
+
+/* Negative control: without syncs the same injector must lose committed transactions. */
+static void vfs__random_crashes__lose_commits__wal_synchronous_off(void **state)
+{
+    struct fixture *f = *state;
+    const struct trial_plan plan = {.sync = "OFF", .trials = 300, .expect_durable = false};
+    struct trial_tally tally = trials_run(&f->v, &plan, 1);
+    assert_true(tally.losses > 0);
 }
 
 int main(void)
@@ -759,6 +1415,18 @@ int main(void)
         T(vfs__delete__removes_file_but_open_handles_keep_reading),
         T(vfs__lock__conflicts_between_handles_on_one_file),
         T(vfs__stats__count_operations),
+        T(vfs__down__refuses_every_operation_except_unlock_and_close),
+        T(vfs__down__abandoned_connection_closes_and_recovers_commits),
+        T(vfs__down_after__takes_disk_down_at_the_counted_operation),
+        T(vfs__crash_faults__settle_pending_sectors_to_old_new_or_torn),
+        T(vfs__crash_faults__size_changes_persist_or_not_and_holes_read_zero),
+        T(vfs__crash_faults__keep_none_reverts_exactly_and_keep_all_keeps_all),
+        cmocka_unit_test(vfs__crash_faults__same_seed__gives_identical_images),
+        T(vfs__io_faults__fail_reads_and_writes_at_their_rate_and_change_nothing),
+        T(vfs__io_faults__statements_fail_without_corruption),
+        T(vfs__random_crashes__keep_committed_prefix__wal_synchronous_full),
+        T(vfs__random_crashes__keep_committed_prefix__after_second_crash_in_recovery),
+        T(vfs__random_crashes__lose_commits__wal_synchronous_off),
     };
 #undef T
     return cmocka_run_group_tests_name("vfs", tests, NULL, NULL);

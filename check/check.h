@@ -1,0 +1,58 @@
+/*
+ * check.h: the invariant checker (DESIGN §5, §8 "Invariant data", §8.1 "Invariant terms").
+ *
+ * Judges I1-I10 from the client history and the four databases after every node closed
+ * cleanly, for simulated and live runs alike: the caller names the SQLite VFS (the
+ * simulator's in-memory disk, or NULL for real files) and the database paths. Databases
+ * are opened with locking_mode=EXCLUSIVE and query_only, read and closed.
+ *
+ * Every violation carries its invariant, whether it is safety or liveness, and evidence
+ * (withdrawal id, event ids, times) in a one-line summary. A check that finds nothing
+ * still counts the items it examined, so a report can show that it ran.
+ */
+#ifndef SG_CHECK_H
+#define SG_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "history.h"
+
+enum sg_inv { SG_I1 = 1, SG_I2, SG_I3, SG_I4, SG_I5, SG_I6, SG_I7, SG_I8, SG_I9, SG_I10,
+              SG_INV_COUNT = 11 };
+
+struct sg_violation {
+    enum sg_inv inv;
+    bool liveness;
+    char withdrawal_id[40];
+    char summary[240];
+};
+
+struct sg_check_input {
+    const char *vfs_name;       /* NULL: SQLite's default VFS (live runs) */
+    const char *orch_db, *identity_db, *risk_db, *broker_db;
+    const struct sg_history *history;
+    const struct sg_config *cfg;
+    bool liveness;              /* judge I8 (the run had a heal phase) */
+};
+
+enum { SG_VIOLATIONS_MAX = 64 };
+
+struct sg_check_report {
+    uint64_t checked[SG_INV_COUNT];    /* items examined per invariant */
+    uint64_t failed[SG_INV_COUNT];     /* violations per invariant (all, not only kept) */
+    struct sg_violation v[SG_VIOLATIONS_MAX]; /* the first ones, in check order */
+    size_t count;
+    /* what the run produced, for the summary lines */
+    uint64_t withdrawals, by_status[8]; /* index: enum sg_status */
+    char error[200];                    /* non-empty: a database could not be read */
+};
+
+/* Returns true when every invariant held and every database was readable. */
+bool sg_check_run(const struct sg_check_input *in, struct sg_check_report *out);
+const char *sg_inv_name(enum sg_inv inv);  /* "I1" .. "I10" */
+const char *sg_inv_title(enum sg_inv inv); /* "idempotent-create", ... */
+
+#endif

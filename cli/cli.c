@@ -1,0 +1,63 @@
+/*
+ * cli.c: helpers shared by the subcommands (see cli.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "status.h"
+
+bool sg_cli_parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+') return false;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9') return false;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end) return false;
+    *out = (uint64_t)v;
+    return true;
+}
+
+double sg_cli_wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* x / y with two decimals, in integers (no float formatting in deterministic output). */
+static void print_ratio(const char *key, uint64_t x, uint64_t y)
+{
+    uint64_t hundredths = y ? (x * 100 + y / 2) / y : 0;
+    printf("%s=%" PRIu64 ".%02" PRIu64 "\n", key, hundredths / 100, hundredths % 100);
+}
+
+void sg_cli_print_result(const struct sg_run_config *rc, const struct sg_run_result *res)
+{
+    const struct sg_check_report *r = &res->report;
+    printf("seed=%" PRIu64 "\nscenario=%s\nhash=%016" PRIx64 "\nverdict=%s\n", rc->seed,
+           rc->scenario, res->hash, res->ok ? "ok" : "violation");
+    printf("withdrawals=%" PRIu64 "\n", r->withdrawals);
+    for (int s = SG_STATUS_REQUESTED; s < SG_STATUS_COUNT; s++)
+        printf("status.%s=%" PRIu64 "\n", sg_status_name((enum sg_status)s), r->by_status[s]);
+    uint64_t terminal = r->by_status[SG_STATUS_COMPLETED] + r->by_status[SG_STATUS_FAILED] +
+                        r->by_status[SG_STATUS_CANCELED];
+    printf("commits=%" PRIu64 "\n", res->commits);
+    print_ratio("commits_per_saga", res->commits, terminal);
+    printf("events=%" PRIu64 "\nmessages=%" PRIu64 "\nsim_ms=%" PRId64 "\n", res->world.events,
+           res->world.messages, res->sim_ns / 1000000);
+    if (res->panicked) printf("violation=ASSERT %s\n", res->panic_what);
+    if (r->error[0]) printf("violation=CHECK %s\n", r->error);
+    for (size_t i = 0; i < r->count; i++)
+        printf("violation=%s %s\n", sg_inv_name(r->v[i].inv), r->v[i].summary);
+    if (!res->ok)
+        printf("replay=sagasim run --scenario %s --seed %" PRIu64 " --withdrawals %u\n",
+               rc->scenario, rc->seed, rc->wl.withdrawals);
+}

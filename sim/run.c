@@ -1,0 +1,77 @@
+/*
+ * run.c: phases, shutdown and judgement of one run (see run.h).
+ */
+#include "run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "assert.h"
+
+void sg_run_config_default(struct sg_run_config *rc, uint64_t seed)
+{
+    memset(rc, 0, sizeof *rc);
+    rc->seed = seed;
+    strcpy(rc->scenario, "default");
+    sg_config_default(&rc->cfg);
+    sg_workload_config_default(&rc->wl);
+    sg_world_options_default(&rc->world);
+    rc->safety_ns = 20000000000LL;
+    rc->heal_ns = 60000000000LL;
+    rc->stagger_max_ns = 5000000000LL;
+    rc->wl.stop_new_at_ns = rc->safety_ns;
+}
+
+static void judge(struct sg_world *w, struct sg_workload *wl, const struct sg_run_config *rc,
+                  struct sg_run_result *out)
+{
+    for (int r = 0; r < SG_ROLE_COUNT; r++) sg_world_stop(w, (enum sg_role)r);
+    struct sg_check_input in = {
+        .vfs_name = "sgsim", .orch_db = "/n1/orch.db", .identity_db = "/n2/identity.db",
+        .risk_db = "/n3/risk.db", .broker_db = "/n0/broker.db", .history = &wl->history,
+        .cfg = &rc->cfg, .liveness = rc->heal_ns > 0};
+    bool held = sg_check_run(&in, &out->report);
+    out->ok = held && !out->panicked;
+}
+
+bool sg_run_keep(const struct sg_run_config *rc, struct sg_run_result *out, struct sg_world *w)
+{
+    memset(out, 0, sizeof *out);
+    if (!sg_world_init(w, rc->seed, &rc->cfg, &rc->world)) return false;
+    w->trace.sink = rc->trace_sink;
+    w->trace.sink_ctx = rc->trace_ctx;
+    for (int r = 0; r < SG_ROLE_COUNT; r++) w->nodes[r].env.commit_count = &out->commits;
+    struct sg_workload *wl = malloc(sizeof *wl);
+    if (!wl) return false;
+    sg_workload_init(wl, w, &rc->wl);
+    struct sg_prng stagger;
+    sg_prng_init(&stagger, rc->seed, 7);
+    for (int r = 0; r < SG_ROLE_COUNT; r++)
+        sg_world_start_at(w, (enum sg_role)r, sg_prng_range(&stagger, 0, rc->stagger_max_ns));
+    bool alive = sg_world_run_until(w, rc->safety_ns);
+    if (alive) {
+        sg_world_trace(w, 0, "phase heal");
+        alive = sg_world_run_until(w, rc->safety_ns + rc->heal_ns);
+    }
+    out->panicked = !alive;
+    memcpy(out->panic_what, w->panic_what, sizeof out->panic_what);
+    out->sim_ns = w->now_ns;
+    judge(w, wl, rc, out);
+    out->hash = sg_world_hash(w);
+    out->trace_records = w->trace.count;
+    out->world = w->stats;
+    out->workload = wl->stats;
+    sg_workload_deinit(wl);
+    free(wl);
+    return true;
+}
+
+bool sg_run(const struct sg_run_config *rc, struct sg_run_result *out)
+{
+    struct sg_world *w = malloc(sizeof *w);
+    if (!w) return false;
+    bool ok = sg_run_keep(rc, out, w);
+    sg_world_deinit(w);
+    free(w);
+    return ok;
+}

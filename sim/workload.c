@@ -1,0 +1,297 @@
+/*
+ * workload.c: simulated clients (see workload.h).
+ */
+#include "workload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assert.h"
+#include "wire.h"
+
+enum { TAG_WAKE = 1, TAG_TIMEOUT = 2, STREAM_CLIENT = 300 };
+
+static uint64_t client_tag(uint32_t kind, uint64_t gen)
+{
+    return ((uint64_t)kind << 56) | (gen & 0x00ffffffffffffffULL);
+}
+
+void sg_workload_config_default(struct sg_workload_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->clients = 5;
+    c->withdrawals = 200;
+    c->users = 20;
+    c->retry_pct = 10;
+    c->mismatch_pct = 3;
+    c->invalid_pct = 3;
+    c->get_pct = 20;
+    c->trace_pct = 50;
+    c->think_max_ns = 20000000;
+    c->client_timeout_ns = 1000000000;
+    c->backoff_min_ns = 100000000;
+    c->backoff_max_ns = 2000000000;
+    c->stop_new_at_ns = 20000000000LL;
+}
+
+static void on_client(void *ctx, uint32_t client, const uint8_t *bytes, size_t len,
+                      uint64_t tag);
+
+static void wake_later(struct sg_workload *wl, struct sg_client *c, int64_t delay_ns)
+{
+    c->gen++;
+    sg_world_client_timer(wl->world, c->id, wl->world->now_ns + delay_ns,
+                          client_tag(TAG_WAKE, c->gen));
+}
+
+void sg_workload_init(struct sg_workload *wl, struct sg_world *w,
+                      const struct sg_workload_config *cfg)
+{
+    memset(wl, 0, sizeof *wl);
+    wl->world = w;
+    wl->cfg = *cfg;
+    SG_ASSERT_PURE(cfg->clients > 0 && cfg->clients <= SG_WORLD_CLIENTS_MAX);
+    sg_history_init(&wl->history);
+    for (uint32_t i = 0; i < cfg->clients; i++) {
+        struct sg_client *c = &wl->clients[i];
+        c->id = SG_NODE_CLIENT0 + i;
+        sg_prng_init(&c->prng, w->seed, STREAM_CLIENT + i);
+        c->todo = cfg->withdrawals / cfg->clients + (i < cfg->withdrawals % cfg->clients);
+        c->msg_counter = (uint64_t)i << 40;
+        wake_later(wl, c, sg_prng_range(&c->prng, 0, cfg->think_max_ns));
+    }
+    sg_world_set_client(w, on_client, wl);
+}
+
+void sg_workload_deinit(struct sg_workload *wl)
+{
+    sg_history_deinit(&wl->history);
+}
+
+bool sg_workload_idle(const struct sg_workload *wl)
+{
+    for (uint32_t i = 0; i < wl->cfg.clients; i++)
+        if (wl->clients[i].busy || wl->clients[i].todo) return false;
+    return true;
+}
+
+/* ---- request fields ---- */
+
+static void user_id_of(struct sg_client *c, uint32_t users, char out[SG_UUID_LEN + 1])
+{
+    uint32_t u = (uint32_t)sg_prng_below(&c->prng, users ? users : 1);
+    if (sg_prng_chance(&c->prng, 3, 100)) {
+        strcpy(out, "00000000-0000-4000-8000-00000000dead"); /* the default deny list */
+        return;
+    }
+    snprintf(out, SG_UUID_LEN + 1, "%08x-%04x-4%03x-8%03x-%012x", u * 2654435761u, u & 0xffff,
+             u & 0xfff, (u * 7) & 0xfff, u + 1);
+}
+
+static void fresh_request(struct sg_workload *wl, struct sg_client *c)
+{
+    static const char *const assets[] = {"BTC", "ETH", "USDC", "btc"};
+    struct sg_request *r = &c->req;
+    memset(r, 0, sizeof *r);
+    user_id_of(c, wl->cfg.users, r->user_id);
+    strcpy(r->asset, assets[sg_prng_below(&c->prng, 4)]);
+    r->amount_minor = sg_prng_range(&c->prng, 1, 600000000);
+    snprintf(r->destination_addr, sizeof r->destination_addr, "addr-%016llx",
+             (unsigned long long)sg_prng_next(&c->prng));
+    snprintf(r->key, sizeof r->key, "k-%u-%u", c->id, wl->started);
+    c->trace_id[0] = '\0';
+    if (sg_prng_chance(&c->prng, wl->cfg.trace_pct, 100))
+        snprintf(c->trace_id, sizeof c->trace_id, "%016llx%016llx",
+                 (unsigned long long)sg_prng_next(&c->prng),
+                 (unsigned long long)sg_prng_next(&c->prng));
+}
+
+static void invalid_request(struct sg_workload *wl, struct sg_client *c)
+{
+    fresh_request(wl, c);
+    switch (sg_prng_below(&c->prng, 4)) {
+    case 0: c->req.amount_minor = -(int64_t)sg_prng_below(&c->prng, 1000); break;
+    case 1: strcpy(c->req.user_id, "{not-a-uuid}"); break;
+    case 2: strcpy(c->req.asset, "  "); break;
+    default: c->req.key[0] = '\0'; break;
+    }
+}
+
+/* ---- calls ---- */
+
+static void record_invoke(struct sg_workload *wl, struct sg_client *c)
+{
+    struct sg_hist_rec *h = sg_history_add(&wl->history);
+    SG_ASSERT_PURE(h != NULL);
+    c->rec = wl->history.count - 1;
+    h->client = c->id;
+    h->op = c->kind == SG_CALL_GET ? SG_OP_GET : SG_OP_CREATE;
+    snprintf(h->key, sizeof h->key, "%s", c->req.key);
+    snprintf(h->user_id, sizeof h->user_id, "%s", c->req.user_id);
+    snprintf(h->asset, sizeof h->asset, "%s", c->req.asset);
+    h->amount_minor = c->req.amount_minor;
+    snprintf(h->destination_addr, sizeof h->destination_addr, "%s", c->req.destination_addr);
+    if (c->kind == SG_CALL_GET) snprintf(h->withdrawal_id, sizeof h->withdrawal_id, "%s", c->get_id);
+    h->invoke_ns = wl->world->now_ns;
+    h->outcome = SG_OUTCOME_UNKNOWN;
+    wl->stats.attempts++;
+}
+
+static void send_call(struct sg_workload *wl, struct sg_client *c)
+{
+    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
+    Cbsaga__Orchestrator__V1__CreateWithdrawalRequest cr =
+        CBSAGA__ORCHESTRATOR__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
+    Cbsaga__Orchestrator__V1__GetWithdrawalRequest gr =
+        CBSAGA__ORCHESTRATOR__V1__GET_WITHDRAWAL_REQUEST__INIT;
+    e.msg_id = ++c->msg_counter;
+    e.from = c->id;
+    e.to = SG_NODE_ORCH;
+    e.trace_id = c->trace_id;
+    if (c->kind == SG_CALL_GET) {
+        gr.withdrawal_id = c->get_id;
+        e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_GET;
+        e.get = &gr;
+    } else {
+        cr.user_id = c->req.user_id;
+        cr.asset = c->req.asset;
+        cr.amount_minor = c->req.amount_minor;
+        cr.destination_addr = c->req.destination_addr;
+        cr.idempotency_key = c->req.key;
+        e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_CREATE;
+        e.create = &cr;
+    }
+    uint8_t buf[1024];
+    size_t n = sagasim__node__v1__envelope__get_packed_size(&e);
+    SG_ASSERT_PURE(n <= sizeof buf);
+    sagasim__node__v1__envelope__pack(&e, buf);
+    c->msg_id = e.msg_id;
+    c->busy = true;
+    c->attempts++;
+    record_invoke(wl, c);
+    sg_world_client_send(wl->world, c->id, SG_NODE_ORCH, buf, n);
+    c->gen++;
+    sg_world_client_timer(wl->world, c->id, wl->world->now_ns + wl->cfg.client_timeout_ns,
+                          client_tag(TAG_TIMEOUT, c->gen));
+}
+
+static void start_call(struct sg_workload *wl, struct sg_client *c, enum sg_call_kind kind)
+{
+    c->kind = kind;
+    c->attempts = 0;
+    c->backoff_ns = wl->cfg.backoff_min_ns;
+    wl->stats.calls++;
+    send_call(wl, c);
+}
+
+/* Picks the client's next call, or ends it. */
+static void next_call(struct sg_workload *wl, struct sg_client *c)
+{
+    const struct sg_workload_config *cfg = &wl->cfg;
+    if (c->last_id[0] && sg_prng_chance(&c->prng, cfg->retry_pct, 100)) {
+        c->req = c->last;
+        c->last_id[0] = '\0';
+        { start_call(wl, c, SG_CALL_RETRY); return; }
+    }
+    if (c->last_id[0] && sg_prng_chance(&c->prng, cfg->mismatch_pct, 100)) {
+        c->req = c->last;
+        c->req.amount_minor += 1;
+        c->last_id[0] = '\0';
+        { start_call(wl, c, SG_CALL_MISMATCH); return; }
+    }
+    c->last_id[0] = '\0';
+    bool may_create = c->todo > 0 && wl->world->now_ns < cfg->stop_new_at_ns;
+    if (c->pending_gets && (!may_create || sg_prng_chance(&c->prng, 1, 4))) {
+        memcpy(c->get_id, c->pending_get[--c->pending_gets], sizeof c->get_id);
+        memset(&c->req, 0, sizeof c->req);
+        { start_call(wl, c, SG_CALL_GET); return; }
+    }
+    if (!may_create) {
+        c->todo = 0; /* the safety phase is over: no new withdrawals */
+        return;
+    }
+    if (sg_prng_chance(&c->prng, cfg->invalid_pct, 100)) {
+        invalid_request(wl, c);
+        { start_call(wl, c, SG_CALL_INVALID); return; }
+    }
+    c->todo--;
+    wl->started++;
+    fresh_request(wl, c);
+    start_call(wl, c, SG_CALL_CREATE);
+}
+
+static bool retryable(uint32_t code)
+{
+    return code == SG_CODE_UNAVAILABLE || code == SG_CODE_ABORTED || code == SG_CODE_TIMEOUT;
+}
+
+/* A definite answer ends the call; a retryable one backs off and tries again. */
+static void complete(struct sg_workload *wl, struct sg_client *c, uint32_t code,
+                     const char *withdrawal_id, const char *status)
+{
+    struct sg_hist_rec *h = &wl->history.recs[c->rec];
+    h->complete_ns = wl->world->now_ns;
+    h->code = code;
+    h->outcome = code == SG_CODE_TIMEOUT ? SG_OUTCOME_UNKNOWN : sg_outcome_of_code(code);
+    if (withdrawal_id && withdrawal_id[0])
+        snprintf(h->withdrawal_id, sizeof h->withdrawal_id, "%s", withdrawal_id);
+    if (status) snprintf(h->status, sizeof h->status, "%s", status);
+    wl->stats.ok += h->outcome == SG_OUTCOME_OK;
+    wl->stats.fail += h->outcome == SG_OUTCOME_FAIL;
+    wl->stats.unknown += h->outcome == SG_OUTCOME_UNKNOWN;
+    c->busy = false;
+    c->gen++; /* the pending timeout is stale now */
+    if (retryable(code) && c->kind != SG_CALL_GET) {
+        wl->stats.retries++;
+        int64_t delay = c->backoff_ns;
+        c->backoff_ns = c->backoff_ns * 2 > wl->cfg.backoff_max_ns ? wl->cfg.backoff_max_ns
+                                                                   : c->backoff_ns * 2;
+        c->busy = true; /* the call continues after the backoff */
+        c->backing_off = true;
+        wake_later(wl, c, delay);
+        return;
+    }
+    if (code == SG_CODE_OK && c->kind == SG_CALL_CREATE && withdrawal_id) {
+        c->last = c->req;
+        snprintf(c->last_id, sizeof c->last_id, "%s", withdrawal_id);
+        if (c->pending_gets < 8 && sg_prng_chance(&c->prng, wl->cfg.get_pct, 100))
+            snprintf(c->pending_get[c->pending_gets++], SG_UUID_LEN + 1, "%s", withdrawal_id);
+    }
+    wake_later(wl, c, sg_prng_range(&c->prng, 0, wl->cfg.think_max_ns));
+}
+
+static void on_reply(struct sg_workload *wl, struct sg_client *c, const uint8_t *bytes,
+                     size_t len)
+{
+    SgEnvelope *e = sg_wire_decode(bytes, len);
+    if (!e) return;
+    if (e->payload_case == SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_REPLY && c->busy &&
+        !c->backing_off && e->correlation_id == c->msg_id) {
+        const Sagasim__Node__V1__ClientReply *r = e->reply;
+        const char *status = NULL;
+        if (r->body_case == SAGASIM__NODE__V1__CLIENT_REPLY__BODY_CREATE) status = r->create->status;
+        if (r->body_case == SAGASIM__NODE__V1__CLIENT_REPLY__BODY_GET) status = r->get->status;
+        complete(wl, c, r->code, r->withdrawal_id, status);
+    }
+    sg_wire_free(e);
+}
+
+static void on_client(void *ctx, uint32_t client, const uint8_t *bytes, size_t len,
+                      uint64_t tag)
+{
+    struct sg_workload *wl = ctx;
+    SG_ASSERT_PURE(client >= SG_NODE_CLIENT0 && client - SG_NODE_CLIENT0 < wl->cfg.clients);
+    struct sg_client *c = &wl->clients[client - SG_NODE_CLIENT0];
+    if (bytes) { on_reply(wl, c, bytes, len); return; }
+    if ((tag & 0x00ffffffffffffffULL) != (c->gen & 0x00ffffffffffffffULL)) return; /* stale */
+    if (tag >> 56 == TAG_TIMEOUT) {
+        wl->stats.timeouts++;
+        { complete(wl, c, SG_CODE_TIMEOUT, NULL, NULL); return; }
+    }
+    if (c->backing_off) { /* backoff over: resend, same key and payload */
+        c->backing_off = false;
+        { send_call(wl, c); return; }
+    }
+    next_call(wl, c);
+}

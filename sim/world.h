@@ -1,0 +1,130 @@
+/*
+ * world.h: the deterministic environment: one process, one thread, one seed (DESIGN §3-4).
+ *
+ * The world owns the event queue, virtual time, the simulated disk (sim/vfs.h), the
+ * network between nodes, the trace, and the four server nodes (broker, orchestrator,
+ * identity, risk), each with its own struct sg_env whose callbacks land here. Workload
+ * clients live outside (sim/workload.h) and talk through sg_world_client_send; replies to
+ * client node ids are handed to the client hook.
+ *
+ * Determinism: time only advances by popping events; ties break by sequence number; every
+ * random choice comes from a PRNG stream derived from (seed, purpose, node); every event
+ * and every effect is a trace record; the run hash is XXH3 over the trace.
+ *
+ * Faults grow here: today messages get a random latency in [latency_min, latency_max]
+ * (so they may reorder), and a node can be crashed at a named fault point (crash_at) or
+ * by the caller; it restarts after restart_delay. A crash closes the node's connections
+ * with its disk refusing I/O, then reverts the disk to its durable image.
+ */
+#ifndef SG_WORLD_H
+#define SG_WORLD_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "env.h"
+#include "node.h"
+#include "prng.h"
+#include "sched.h"
+#include "trace.h"
+#include "vfs.h"
+
+enum { SG_WORLD_CLIENTS_MAX = 64, SG_CRASH_POINT_LEN = 48 };
+
+struct sg_world;
+
+struct sg_world_node {
+    struct sg_world *world;
+    enum sg_role role;
+    struct sg_node node;
+    struct sg_env env;
+    char dir[8];
+    struct sg_prng prng;
+    int64_t clock_offset_ns;   /* wall = true time + offset */
+    uint64_t incarnation;      /* timers of an earlier life are dropped */
+    bool up;
+    uint64_t crashes, restarts;
+};
+
+struct sg_world_options {
+    int64_t latency_min_ns, latency_max_ns;
+    int64_t restart_delay_ns;
+    int64_t start_wall_ns;         /* wall clock at time 0 */
+    bool keep_trace;               /* keep record texts (determinism self-check) */
+    /* crash the node of role crash_role at the crash_hit-th hit of crash_point */
+    char crash_point[SG_CRASH_POINT_LEN];
+    enum sg_role crash_role;
+    uint32_t crash_hit;
+};
+
+/* Called for every message addressed to a client node id (>= SG_NODE_CLIENT0) and for
+ * every client timer; bytes == NULL for a timer (tag given). */
+typedef void (*sg_client_fn)(void *ctx, uint32_t client, const uint8_t *bytes, size_t len,
+                             uint64_t tag);
+
+struct sg_world_stats {
+    uint64_t events, messages, timers, crashes, restarts;
+};
+
+struct sg_world {
+    uint64_t seed;
+    struct sg_config cfg;
+    struct sg_world_options opt;
+    int64_t now_ns;
+    struct sg_sched sched;
+    struct sg_prng net_prng;
+    struct sg_vfs vfs;
+    struct sg_trace_log trace;
+    struct sg_world_node nodes[SG_ROLE_COUNT];
+    sg_client_fn client_fn;
+    void *client_ctx;
+    uint32_t crash_hits;
+    struct sg_world_stats stats;
+    /* panic (SG_ASSERT) unwinds to the running step */
+    jmp_buf panic_jmp;
+    bool panic_armed, panicked;
+    char panic_what[160];
+};
+
+void sg_world_options_default(struct sg_world_options *o);
+/* Sets up everything and registers the simulated VFS (the process's default VFS while
+ * the world lives). Nodes are not started. Returns false on out-of-memory. */
+bool sg_world_init(struct sg_world *w, uint64_t seed, const struct sg_config *cfg,
+                   const struct sg_world_options *opt);
+/* Stops every node cleanly, frees everything, unregisters the VFS. Safe twice. */
+void sg_world_deinit(struct sg_world *w);
+
+void sg_world_set_client(struct sg_world *w, sg_client_fn fn, void *ctx);
+/* Starts one node now (at world time). Returns its start error. */
+enum sg_err sg_world_start(struct sg_world *w, enum sg_role role);
+/* Schedules a node start at virtual time at_ns. */
+void sg_world_start_at(struct sg_world *w, enum sg_role role, int64_t at_ns);
+/* Clean stop (close the database) and restart: used by recovery tests. */
+void sg_world_stop(struct sg_world *w, enum sg_role role);
+/* Power loss of a node now: connections closed on a refusing disk, unsynced writes lost.
+ * It restarts after opt.restart_delay_ns when restart is true. */
+void sg_world_crash(struct sg_world *w, enum sg_role role, bool restart);
+
+/* A client sends bytes (one Envelope) to a node, through the network. */
+void sg_world_client_send(struct sg_world *w, uint32_t client, uint32_t to,
+                          const uint8_t *bytes, size_t len);
+/* A client timer at virtual time at_ns. */
+void sg_world_client_timer(struct sg_world *w, uint32_t client, int64_t at_ns, uint64_t tag);
+
+/* Runs one event; false when none is left or the next is after until_ns. */
+bool sg_world_step(struct sg_world *w, int64_t until_ns);
+/* Runs every event up to until_ns (inclusive); time then stands at until_ns. Returns false
+ * when an assertion failed (w->panicked). */
+bool sg_world_run_until(struct sg_world *w, int64_t until_ns);
+
+/* Moves one node's wall clock by delta (tests of skew and jumps). */
+void sg_world_clock_shift(struct sg_world *w, enum sg_role role, int64_t delta_ns);
+/* Appends a world-level trace record at the current time. */
+void sg_world_trace(struct sg_world *w, uint32_t node, const char *text);
+uint64_t sg_world_hash(const struct sg_world *w);
+/* The node when up, else NULL. */
+struct sg_node *sg_world_node(struct sg_world *w, enum sg_role role);
+
+#endif
