@@ -110,7 +110,7 @@ struct ck_key {
 
 struct ck_index {
     struct ck_key *k;
-    size_t n;
+    size_t n, cap;
 };
 
 struct ck_world {
@@ -166,6 +166,8 @@ bool ck_world_index(struct ck_world *w, const struct sg_history *h);
 size_t ck_index_lower(const struct ck_index *ix, const char *s1, const char *s2);
 bool ck_index_at(const struct ck_index *ix, size_t pos, const char *s1, const char *s2);
 bool ck_index_alloc(struct ck_index *ix, size_t n);
+/* Appends a zeroed key (the index was allocated for enough keys). */
+struct ck_key *ck_index_push(struct ck_index *ix);
 void ck_index_sort(struct ck_index *ix);
 void ck_index_free(struct ck_index *ix);
 const struct ck_wd *ck_wd_find(const struct ck_world *w, const char *id);
@@ -184,8 +186,8 @@ __attribute__((format(printf, 4, 5)))
 #endif
 void ck_violation(struct ck_ctx *c, enum sg_inv inv, const char *wid, const char *fmt, ...);
 
-/* The invariants, one function each (check_idem.c, check_saga.c, check_delivery.c,
- * check_decision.c). */
+/* The invariants, one function each: I1, I2, I9 in check_idem.c; I3, I4 in check_saga.c;
+ * I5, I6, I8 in check_delivery.c; I7 in check_decision.c; I10 in check_trace.c. */
 void ck_check_i1(struct ck_ctx *c);
 void ck_check_i2(struct ck_ctx *c);
 void ck_check_i3(struct ck_ctx *c);

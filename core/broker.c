@@ -120,10 +120,10 @@ static enum sg_err on_produce(struct sg_broker *b, const SgEnvelope *e)
         uint32_t t = (uint32_t)sg_topic_index(r->topic);
         uint32_t p = sg_partition_of(r->key, b->cfg->partitions);
         err = sg_db_runf(b->env, b->db, NULL,
-                         "INSERT INTO records(topic, partition, offset, key, value)"
-                         " VALUES(?, ?, ?, ?, ?)", "tiitb", r->topic, (int64_t)p,
+                         "INSERT INTO records(topic, partition, offset, key, value, injected)"
+                         " VALUES(?, ?, ?, ?, ?, ?)", "tiitbi", r->topic, (int64_t)p,
                          (int64_t)b->next_offset[t][p], r->key, (const void *)r->value.data,
-                         r->value.len);
+                         r->value.len, (int64_t)(e->from == SG_NODE_INJECTOR));
         b->next_offset[t][p]++;
     }
     if (err == SG_OK) err = sg_db_commit(b->env, b->db);

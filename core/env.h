@@ -47,13 +47,15 @@ struct sg_env {
         __attribute__((noreturn));
 };
 
-/* Node ids are fixed in both modes. Clients take ids from SG_NODE_CLIENT0 on. */
+/* Node ids are fixed in both modes. Clients take ids from SG_NODE_CLIENT0 on; the
+ * broker marks records produced by SG_NODE_INJECTOR as injected (sim-only metadata). */
 enum sg_node_id {
     SG_NODE_BROKER = 0,
     SG_NODE_ORCH = 1,
     SG_NODE_IDENTITY = 2,
     SG_NODE_RISK = 3,
     SG_NODE_CLIENT0 = 4,
+    SG_NODE_INJECTOR = 255, /* the simulator's fault injector (poison records) */
 };
 
 /* sg_trace: format one trace record (printf-style) and hand it to env->trace. */

@@ -124,24 +124,22 @@ enum sg_err sg_orch_on_deadline(struct sg_orch *o, int64_t saga_id)
     struct sg_wrow w;
     enum sg_err err = sg_db_begin(env, o->svc.db);
     if (err == SG_OK) err = load_by_saga(o, saga_id, &w);
-    if (err != SG_OK || sg_status_terminal(w.status)) {
+    if (err == SG_ERR_NOT_FOUND || (err == SG_OK && sg_status_terminal(w.status))) {
         sg_db_rollback(o->svc.db);
-        return err == SG_ERR_NOT_FOUND || err == SG_ERR_IO ? SG_OK : err;
+        return SG_OK;
     }
     int64_t now = env->now_wall_ns(env->ctx);
-    if (now < w.deadline_ns) { /* this node's clock says not yet: look again then */
+    if (err == SG_OK && now < w.deadline_ns) { /* this node's clock says not yet */
         sg_db_rollback(o->svc.db);
         sg_orch_arm_deadline(o, saga_id, w.deadline_ns);
         return SG_OK;
     }
-    err = sg_orch_transition(o, &w, SG_STATUS_CANCELED, "saga deadline exceeded", "", now);
-    if (err != SG_OK) {
-        sg_db_rollback(o->svc.db);
-        return SG_OK;
-    }
-    if (sg_db_commit(env, o->svc.db) != SG_OK) {
-        sg_orch_arm_deadline(o, saga_id, w.deadline_ns); /* unknown: look again */
-        return SG_OK;
-    }
-    return sg_service_committed(&o->svc);
+    if (err == SG_OK)
+        err = sg_orch_transition(o, &w, SG_STATUS_CANCELED, "saga deadline exceeded", "", now);
+    if (err == SG_OK && sg_db_commit(env, o->svc.db) == SG_OK) return sg_service_committed(&o->svc);
+    /* An I/O failure (or a COMMIT of unknown outcome): look again a little later; the
+     * next attempt finds the saga terminal if the commit did land. */
+    sg_db_rollback(o->svc.db);
+    sg_orch_arm_deadline(o, saga_id, now + o->svc.cfg->request_timeout_ns);
+    return SG_OK;
 }

@@ -82,6 +82,7 @@ static enum sg_err batch_read(struct sg_relay *r, struct batch *b)
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         sg_db_trace_err(r->env, r->db, rc, "relay read");
         batch_free(b);
+        b->n = 0;
         return SG_ERR_IO;
     }
     return SG_OK;

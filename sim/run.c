@@ -20,6 +20,7 @@ void sg_run_config_default(struct sg_run_config *rc, uint64_t seed)
     rc->heal_ns = 60000000000LL;
     rc->stagger_max_ns = 5000000000LL;
     rc->wl.stop_new_at_ns = rc->safety_ns;
+    sg_faults_default(&rc->world.faults);
 }
 
 static void judge(struct sg_world *w, struct sg_workload *wl, const struct sg_run_config *rc,
@@ -48,9 +49,10 @@ bool sg_run_keep(const struct sg_run_config *rc, struct sg_run_result *out, stru
     sg_prng_init(&stagger, rc->seed, 7);
     for (int r = 0; r < SG_ROLE_COUNT; r++)
         sg_world_start_at(w, (enum sg_role)r, sg_prng_range(&stagger, 0, rc->stagger_max_ns));
+    sg_world_faults_on(w);
     bool alive = sg_world_run_until(w, rc->safety_ns);
     if (alive) {
-        sg_world_trace(w, 0, "phase heal");
+        sg_world_heal(w);
         alive = sg_world_run_until(w, rc->safety_ns + rc->heal_ns);
     }
     out->panicked = !alive;

@@ -25,8 +25,11 @@
  * - Locks follow os_unix within one process: shared_count counts handles at SHARED or
  *   above; at most one handle holds RESERVED or above, and writer_lock is its level.
  * - Every size is bounded: FILE_BYTES_MAX per file, FILE_COUNT_MAX files per VFS.
- * - While a disk is down nothing under its prefix changes, and nothing is read from it:
- *   every method refuses except xUnlock and xClose, which only release memory and locks.
+ * - While a disk is down nothing under its prefix changes and nothing is read from it:
+ *   every method that touches the disk refuses, except xUnlock and xClose, which only
+ *   release locks and memory (a crashed node must be able to abandon its connections).
+ * - Every random choice (crash faults, transient errors) draws from the stream the caller
+ *   passed with the policy, in an order fixed by file and sector order: a seed replays.
  */
 #include "vfs.h"
 
@@ -964,6 +967,17 @@ void sg_vfs_wipe(struct sg_vfs *v, const char *prefix)
         }
     }
     SG_ASSERT_PURE(sg_vfs_bytes(v, prefix) == 0);
+}
+
+size_t sg_vfs_open_count(const struct sg_vfs *v, const char *prefix)
+{
+    SG_ASSERT_PURE(prefix != NULL);
+    size_t count = 0;
+    for (size_t i = 0; i < v->file_count; i++) {
+        if (has_prefix(v->files[i]->path, prefix)) count += v->files[i]->refs;
+    }
+    SG_ASSERT_PURE(count <= (size_t)UINT32_MAX * v->file_count);
+    return count;
 }
 
 /* Counts capacities: the bytes actually held, which is what a memory budget needs. */

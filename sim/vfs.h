@@ -12,7 +12,8 @@
  *
  * A disk can be "down" (its node crashed): every operation on its files fails except
  * unlock and close, so the node can abandon its connections without leaks before the
- * crash is computed. Transient read/write errors can be injected per disk.
+ * crash is computed; a countdown can take a disk down at an exact write/sync/truncate/
+ * delete. Transient read/write errors can be injected per disk.
  *
  * Reports: io_methods version 1 (no xShm: databases use locking_mode=EXCLUSIVE + WAL),
  * sector size 4096, device characteristics 0. xRandomness and xCurrentTimeInt64 come from
@@ -138,6 +139,9 @@ void sg_vfs_set_io_faults(struct sg_vfs *v, const char *prefix, uint32_t read_nu
 void sg_vfs_fail_next_sync(struct sg_vfs *v, const char *prefix, uint32_t count);
 /* Deletes every file under prefix (a test's fresh disk). */
 void sg_vfs_wipe(struct sg_vfs *v, const char *prefix);
+/* Open handles on the files under prefix ("" for all); files deleted while open are not
+ * counted. sg_vfs_crash and sg_vfs_deinit require it to be 0 for their prefix. */
+size_t sg_vfs_open_count(const struct sg_vfs *v, const char *prefix);
 /* Bytes held (data + durable) by files under prefix ("" for all). */
 size_t sg_vfs_bytes(const struct sg_vfs *v, const char *prefix);
 

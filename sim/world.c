@@ -11,7 +11,6 @@
 #include "assert.h"
 
 enum { STREAM_NET = 1, STREAM_NODE = 100, STREAM_DISK = 200 };
-enum { CONTROL_START = 1, CONTROL_RESTART };
 
 void sg_world_options_default(struct sg_world_options *o)
 {
@@ -33,7 +32,9 @@ void sg_world_trace(struct sg_world *w, uint32_t node, const char *text)
 static int64_t env_now_wall(void *ctx)
 {
     struct sg_world_node *n = ctx;
-    return n->world->opt.start_wall_ns + n->world->now_ns + n->clock_offset_ns;
+    int64_t now = n->world->now_ns;
+    return n->world->opt.start_wall_ns + now + n->clock_offset_ns +
+           now / 1000000 * n->drift_ppm;
 }
 
 static int64_t env_now_mono(void *ctx)
@@ -48,23 +49,30 @@ static uint64_t env_random(void *ctx)
     return sg_prng_next(&n->prng);
 }
 
-static void deliver_at(struct sg_world *w, uint32_t from, uint32_t to, const uint8_t *bytes,
-                       size_t len)
+static void push_delivery(struct sg_world *w, uint32_t from, uint32_t to, const uint8_t *bytes,
+                          size_t len, int64_t latency_ns)
 {
     struct sg_event ev = {0};
     ev.kind = SG_EV_DELIVER;
     ev.from = from;
     ev.node = to;
-    ev.at_ns = w->now_ns + sg_prng_range(&w->net_prng, w->opt.latency_min_ns,
-                                         w->opt.latency_max_ns);
+    ev.at_ns = w->now_ns + latency_ns;
     ev.payload = malloc(len ? len : 1);
     SG_ASSERT_PURE(ev.payload != NULL);
     if (len) memcpy(ev.payload, bytes, len);
     ev.len = len;
     SG_ASSERT_PURE(sg_sched_push(&w->sched, &ev));
-    char rec[96];
-    snprintf(rec, sizeof rec, "send %u->%u len=%zu h=%016llx", from, to, len,
-             (unsigned long long)XXH3_64bits(bytes, len));
+}
+
+static void deliver_at(struct sg_world *w, uint32_t from, uint32_t to, const uint8_t *bytes,
+                       size_t len)
+{
+    int64_t latency[2];
+    size_t copies = sg_world_fate(w, from, to, latency);
+    for (size_t i = 0; i < copies; i++) push_delivery(w, from, to, bytes, len, latency[i]);
+    char rec[112];
+    snprintf(rec, sizeof rec, "send %u->%u len=%zu h=%016llx copies=%zu", from, to, len,
+             (unsigned long long)XXH3_64bits(bytes, len), copies);
     sg_world_trace(w, from, rec);
     w->stats.messages++;
 }
@@ -96,14 +104,7 @@ static void env_trace(void *ctx, const char *record)
 static bool env_fault_point(void *ctx, const char *point)
 {
     struct sg_world_node *n = ctx;
-    struct sg_world *w = n->world;
-    if (n->role != w->opt.crash_role || strcmp(point, w->opt.crash_point) != 0) return false;
-    w->crash_hits++;
-    if (w->crash_hits != (w->opt.crash_hit ? w->opt.crash_hit : 1)) return false;
-    char rec[96];
-    snprintf(rec, sizeof rec, "fault_point %s crash", point);
-    sg_world_trace(w, n->env.node_id, rec);
-    return true;
+    return sg_world_crash_point(n->world, n, point);
 }
 
 __attribute__((noreturn)) static void env_panic(void *ctx, const char *file, int line,
@@ -187,14 +188,19 @@ struct sg_node *sg_world_node(struct sg_world *w, enum sg_role role)
 
 /* ---- node lifecycle ---- */
 
-static void push_control(struct sg_world *w, enum sg_role role, uint64_t what, int64_t at_ns)
+void sg_world_push_control(struct sg_world *w, uint32_t node, uint64_t tag, int64_t at_ns)
 {
     struct sg_event ev = {0};
     ev.kind = SG_EV_CONTROL;
-    ev.node = sg_role_node_id(role);
-    ev.tag = what;
-    ev.at_ns = at_ns;
+    ev.node = node;
+    ev.tag = tag;
+    ev.at_ns = at_ns > w->now_ns ? at_ns : w->now_ns;
     SG_ASSERT_PURE(sg_sched_push(&w->sched, &ev));
+}
+
+static void push_control(struct sg_world *w, enum sg_role role, uint64_t what, int64_t at_ns)
+{
+    sg_world_push_control(w, sg_role_node_id(role), what << 32, at_ns);
 }
 
 enum sg_err sg_world_start(struct sg_world *w, enum sg_role role)
@@ -207,14 +213,14 @@ enum sg_err sg_world_start(struct sg_world *w, enum sg_role role)
     if (err != SG_OK) {
         n->up = false;
         sg_node_stop(&n->node);
-        push_control(w, role, CONTROL_RESTART, w->now_ns + w->opt.restart_delay_ns);
+        push_control(w, role, SG_CONTROL_RESTART, w->now_ns + sg_world_restart_delay(w));
     }
     return err;
 }
 
 void sg_world_start_at(struct sg_world *w, enum sg_role role, int64_t at_ns)
 {
-    push_control(w, role, CONTROL_START, at_ns);
+    push_control(w, role, SG_CONTROL_START, at_ns);
 }
 
 void sg_world_stop(struct sg_world *w, enum sg_role role)
@@ -238,13 +244,16 @@ void sg_world_crash(struct sg_world *w, enum sg_role role, bool restart)
         sg_node_stop(&n->node);
         sg_vfs_set_down(&w->vfs, prefix, false);
     }
-    sg_vfs_crash(&w->vfs, prefix, NULL);
+    struct sg_vfs_crash_faults f = {sg_world_disk_random, w, w->opt.faults.keep_pending_pct,
+                                    100, w->opt.faults.torn_pct, 100};
+    bool disk_faults = w->faults_on && (f.keep_pending_num || f.torn_num);
+    sg_vfs_crash(&w->vfs, prefix, disk_faults ? &f : NULL);
     n->up = false;
     n->incarnation++;
     n->crashes++;
     w->stats.crashes++;
     sg_world_trace(w, n->env.node_id, "crash");
-    if (restart) push_control(w, role, CONTROL_RESTART, w->now_ns + w->opt.restart_delay_ns);
+    if (restart) push_control(w, role, SG_CONTROL_RESTART, w->now_ns + sg_world_restart_delay(w));
 }
 
 /* ---- clients ---- */
@@ -252,7 +261,7 @@ void sg_world_crash(struct sg_world *w, enum sg_role role, bool restart)
 void sg_world_client_send(struct sg_world *w, uint32_t client, uint32_t to,
                           const uint8_t *bytes, size_t len)
 {
-    SG_ASSERT_PURE(client >= SG_NODE_CLIENT0);
+    SG_ASSERT_PURE(client >= SG_NODE_CLIENT0); /* clients and the injector */
     deliver_at(w, client, to, bytes, len);
 }
 
@@ -277,6 +286,12 @@ static struct sg_world_node *node_by_id(struct sg_world *w, uint32_t id)
 
 static void after_step(struct sg_world *w, struct sg_world_node *n, enum sg_err err)
 {
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "%s/", n->dir);
+    if (err != SG_ERR_CRASHED && n->up && sg_vfs_is_down(&w->vfs, prefix)) {
+        w->stats.down_crashes++; /* power lost in the middle of the step's I/O */
+        err = SG_ERR_CRASHED;
+    }
     if (err == SG_ERR_CRASHED) {
         sg_world_crash(w, n->role, true);
     } else if (err != SG_OK) {
@@ -295,7 +310,9 @@ static void dispatch(struct sg_world *w, const struct sg_event *ev)
         snprintf(rec, sizeof rec, "deliver %u->%u len=%zu%s", ev->from, ev->node, ev->len,
                  n && !n->up ? " dropped" : "");
         sg_world_trace(w, ev->node, rec);
-        if (ev->node >= SG_NODE_CLIENT0) {
+        if (ev->node == SG_NODE_INJECTOR) {
+            /* the injector reads no replies */
+        } else if (ev->node >= SG_NODE_CLIENT0) {
             if (w->client_fn) w->client_fn(w->client_ctx, ev->node, ev->payload, ev->len, 0);
         } else if (n && n->up) {
             after_step(w, n, sg_node_on_message(&n->node, ev->payload, ev->len));
@@ -311,15 +328,23 @@ static void dispatch(struct sg_world *w, const struct sg_event *ev)
     case SG_EV_CLIENT:
         if (w->client_fn) w->client_fn(w->client_ctx, ev->node, NULL, 0, ev->tag);
         break;
-    case SG_EV_CONTROL:
+    case SG_EV_CONTROL: {
+        uint64_t what = ev->tag >> 32;
+        if (what == SG_CONTROL_NEMESIS || what == SG_CONTROL_HEAL_PARTITION) {
+            sg_world_nemesis(w, what == SG_CONTROL_NEMESIS
+                                    ? (enum sg_fault_class)(ev->tag & 0xffffffffu)
+                                    : SG_FAULT_CLASS_COUNT);
+            break;
+        }
         if (!n || n->up) break;
-        sg_world_trace(w, ev->node, ev->tag == CONTROL_START ? "control start" : "control restart");
-        if (ev->tag == CONTROL_RESTART) {
+        sg_world_trace(w, ev->node, what == SG_CONTROL_START ? "control start" : "control restart");
+        if (what == SG_CONTROL_RESTART) {
             n->restarts++;
             w->stats.restarts++;
         }
         (void)sg_world_start(w, n->role);
         break;
+    }
     default: sg_panic_default(__FILE_NAME__, __LINE__, "unknown event kind");
     }
 }

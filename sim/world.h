@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "nemesis.h"
 #include "env.h"
 #include "node.h"
 #include "prng.h"
@@ -42,7 +43,8 @@ struct sg_world_node {
     struct sg_env env;
     char dir[8];
     struct sg_prng prng;
-    int64_t clock_offset_ns;   /* wall = true time + offset */
+    int64_t clock_offset_ns;   /* wall = true time + offset + drift */
+    int32_t drift_ppm;
     uint64_t incarnation;      /* timers of an earlier life are dropped */
     bool up;
     uint64_t crashes, restarts;
@@ -57,6 +59,7 @@ struct sg_world_options {
     char crash_point[SG_CRASH_POINT_LEN];
     enum sg_role crash_role;
     uint32_t crash_hit;
+    struct sg_faults faults;       /* used between sg_world_faults_on and sg_world_heal */
 };
 
 /* Called for every message addressed to a client node id (>= SG_NODE_CLIENT0) and for
@@ -66,6 +69,8 @@ typedef void (*sg_client_fn)(void *ctx, uint32_t client, const uint8_t *bytes, s
 
 struct sg_world_stats {
     uint64_t events, messages, timers, crashes, restarts;
+    uint64_t dropped, duplicated, delayed, partitions, crash_points, fsync_faults,
+        clock_jumps, poison, down_crashes;
 };
 
 struct sg_world {
@@ -81,6 +86,10 @@ struct sg_world {
     sg_client_fn client_fn;
     void *client_ctx;
     uint32_t crash_hits;
+    bool faults_on;
+    struct sg_prng fault_prng[SG_FAULT_CLASS_COUNT];
+    bool cut[SG_ROLE_COUNT + 1][SG_ROLE_COUNT + 1]; /* partitions; index 4: all clients */
+    bool partitioned;
     struct sg_world_stats stats;
     /* panic (SG_ASSERT) unwinds to the running step */
     jmp_buf panic_jmp;
@@ -118,6 +127,21 @@ bool sg_world_step(struct sg_world *w, int64_t until_ns);
 /* Runs every event up to until_ns (inclusive); time then stands at until_ns. Returns false
  * when an assertion failed (w->panicked). */
 bool sg_world_run_until(struct sg_world *w, int64_t until_ns);
+
+/* Fault injection (world_faults.c): faults_on starts the nemesis with opt.faults;
+ * heal stops it, heals partitions, disarms disk faults and starts every node that is down. */
+void sg_world_faults_on(struct sg_world *w);
+void sg_world_heal(struct sg_world *w);
+/* Internal to sim/world*.c. */
+void sg_world_nemesis(struct sg_world *w, enum sg_fault_class c);
+size_t sg_world_fate(struct sg_world *w, uint32_t from, uint32_t to, int64_t latency_out[2]);
+bool sg_world_crash_point(struct sg_world *w, struct sg_world_node *n, const char *point);
+void sg_world_push_control(struct sg_world *w, uint32_t node, uint64_t tag, int64_t at_ns);
+int64_t sg_world_restart_delay(struct sg_world *w);
+uint64_t sg_world_disk_random(void *world);
+
+/* Control event tags (SG_EV_CONTROL): what << 32 | argument. */
+enum { SG_CONTROL_START = 1, SG_CONTROL_RESTART, SG_CONTROL_NEMESIS, SG_CONTROL_HEAL_PARTITION };
 
 /* Moves one node's wall clock by delta (tests of skew and jumps). */
 void sg_world_clock_shift(struct sg_world *w, enum sg_role role, int64_t delta_ns);

@@ -1,0 +1,168 @@
+/*
+ * check_idem.c: the idempotency family: I1 idempotent-create, I2 no-phantom,
+ * I9 durability (DESIGN §5, §8 "Idempotency protocol").
+ *
+ * History creates are normalised with sg_request_normalise before any comparison, exactly
+ * as the orchestrator does, so " BTC" and "btc" name the same request. A create that does
+ * not normalise was answered INVALID_ARGUMENT and takes part in nothing here.
+ *
+ * - I1: (a) at most one withdrawal row per (user_id, idem_key); (b) every OK create for one
+ *   (user, key) carries the same withdrawal_id; (c) an OK create's payload hash equals the
+ *   idempotency row's request_hash for its (user, key); (d) the withdrawal an OK create
+ *   names holds that request's user, key, asset, amount and destination.
+ * - I2: every withdrawal row matches some create of any outcome (unknown and failed calls
+ *   may have taken effect, so they count as requests).
+ * - I9: every OK create's withdrawal row exists.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "check_int.h"
+
+static bool same_user_key(const struct ck_key *a, const struct ck_key *b)
+{
+    return strcmp(a->s1, b->s1) == 0 && strcmp(a->s2, b->s2) == 0;
+}
+
+/* I1 (a): one withdrawal row per (user, key). */
+static void i1_one_per_key(struct ck_ctx *c)
+{
+    const struct ck_index *ix = &c->w->wd_by_userkey;
+    for (size_t i = 0; i < ix->n;) {
+        size_t j = i + 1;
+        while (j < ix->n && same_user_key(&ix->k[i], &ix->k[j])) j++;
+        c->out->checked[SG_I1]++;
+        if (j - i > 1)
+            ck_violation(c, SG_I1, ix->k[i + 1].s3,
+                         "user %s key '%s' has %zu withdrawals: %s and %s", ix->k[i].s1,
+                         ix->k[i].s2, j - i, ix->k[i].s3, ix->k[i + 1].s3);
+        i = j;
+    }
+}
+
+/* I1 (b): every OK for one (user, key) carries the same withdrawal id. */
+static void i1_same_id(struct ck_ctx *c)
+{
+    const struct ck_index *ix = &c->w->hc_by_userkey;
+    for (size_t i = 0; i < ix->n;) {
+        size_t j = i;
+        const struct ck_hcreate *first = NULL;
+        bool reported = false;
+        for (; j < ix->n && same_user_key(&ix->k[i], &ix->k[j]); j++) {
+            const struct ck_hcreate *h = &c->w->hc[ix->k[j].idx];
+            if (h->rec->outcome != SG_OUTCOME_OK) continue;
+            c->out->checked[SG_I1]++;
+            if (!first) {
+                first = h;
+            } else if (!reported && strcmp(first->rec->withdrawal_id, h->rec->withdrawal_id)) {
+                ck_violation(c, SG_I1, h->rec->withdrawal_id,
+                             "user %s key '%s': OK with withdrawal %s (client %" PRIu32
+                             ", done %" PRId64 ") and with %s (client %" PRIu32
+                             ", done %" PRId64 ")", h->req.user_id, h->req.key,
+                             first->rec->withdrawal_id, first->rec->client,
+                             first->rec->complete_ns, h->rec->withdrawal_id, h->rec->client,
+                             h->rec->complete_ns);
+                reported = true;
+            }
+        }
+        i = j;
+    }
+}
+
+/* I1 (c): a payload whose hash differs from the stored request never gets OK. */
+static void i1_hash(struct ck_ctx *c)
+{
+    const struct ck_world *w = c->w;
+    for (size_t i = 0; i < w->n_hc; i++) {
+        const struct ck_hcreate *h = &w->hc[i];
+        if (!h->valid) continue;
+        size_t pos = ck_index_lower(&w->idem_by_userkey, h->req.user_id, h->req.key);
+        if (!ck_index_at(&w->idem_by_userkey, pos, h->req.user_id, h->req.key)) continue;
+        const struct ck_idem *row = &w->idem[w->idem_by_userkey.k[pos].idx];
+        c->out->checked[SG_I1]++;
+        bool same = row->hash_len == SG_HASH_LEN && memcmp(row->hash, h->hash, SG_HASH_LEN) == 0;
+        if (!same && h->rec->outcome == SG_OUTCOME_OK)
+            ck_violation(c, SG_I1, h->rec->withdrawal_id,
+                         "user %s key '%s': OK (client %" PRIu32 ", done %" PRId64
+                         ") for a payload (%s %" PRId64 " to '%s') whose hash differs from"
+                         " the stored request", h->req.user_id, h->req.key, h->rec->client,
+                         h->rec->complete_ns, h->req.asset, h->req.amount_minor,
+                         h->req.destination_addr);
+    }
+}
+
+/* The first field in which a withdrawal row differs from a request, or NULL. */
+static const char *payload_diff(const struct ck_wd *wd, const struct sg_request *r)
+{
+    if (strcmp(wd->user_id, r->user_id) != 0) return "user_id";
+    if (strcmp(wd->key, r->key) != 0) return "idem_key";
+    if (strcmp(wd->asset, r->asset) != 0) return "asset";
+    if (wd->amount != r->amount_minor) return "amount_minor";
+    if (strcmp(wd->dest, r->destination_addr) != 0) return "destination_addr";
+    return NULL;
+}
+
+/* I1 (d): the withdrawal an OK names holds the request's payload. */
+static void i1_payload(struct ck_ctx *c)
+{
+    const struct ck_world *w = c->w;
+    for (size_t i = 0; i < w->n_hc; i++) {
+        const struct ck_hcreate *h = &w->hc[i];
+        if (!h->valid || h->rec->outcome != SG_OUTCOME_OK) continue;
+        const struct ck_wd *wd = ck_wd_find(w, h->rec->withdrawal_id);
+        if (!wd) continue; /* I9 */
+        c->out->checked[SG_I1]++;
+        const char *field = payload_diff(wd, &h->req);
+        if (field)
+            ck_violation(c, SG_I1, wd->id,
+                         "withdrawal %s answered OK to user %s key '%s' (%s %" PRId64
+                         " to '%s') but stores another %s (%s %" PRId64 " to '%s')", wd->id,
+                         h->req.user_id, h->req.key, h->req.asset, h->req.amount_minor,
+                         h->req.destination_addr, field, wd->asset, wd->amount, wd->dest);
+    }
+}
+
+void ck_check_i1(struct ck_ctx *c)
+{
+    i1_one_per_key(c);
+    i1_same_id(c);
+    i1_hash(c);
+    i1_payload(c);
+}
+
+void ck_check_i2(struct ck_ctx *c)
+{
+    const struct ck_world *w = c->w;
+    for (size_t i = 0; i < w->n_wd; i++) {
+        const struct ck_wd *wd = &w->wd[i];
+        c->out->checked[SG_I2]++;
+        bool found = false;
+        size_t pos = ck_index_lower(&w->hc_by_userkey, wd->user_id, wd->key);
+        for (; !found && ck_index_at(&w->hc_by_userkey, pos, wd->user_id, wd->key); pos++)
+            found = payload_diff(wd, &w->hc[w->hc_by_userkey.k[pos].idx].req) == NULL;
+        if (!found)
+            ck_violation(c, SG_I2, wd->id,
+                         "withdrawal %s (user %s key '%s', %s %" PRId64 " to '%s') matches no"
+                         " client request", wd->id, wd->user_id, wd->key, wd->asset,
+                         wd->amount, wd->dest);
+    }
+}
+
+void ck_check_i9(struct ck_ctx *c)
+{
+    const struct sg_history *h = c->in->history;
+    for (size_t i = 0; h && i < h->count; i++) {
+        const struct sg_hist_rec *r = &h->recs[i];
+        if (r->op != SG_OP_CREATE || r->outcome != SG_OUTCOME_OK) continue;
+        c->out->checked[SG_I9]++;
+        if (r->withdrawal_id[0] == '\0')
+            ck_violation(c, SG_I9, "",
+                         "create OK to client %" PRIu32 " (key '%s', done %" PRId64
+                         ") carries no withdrawal id", r->client, r->key, r->complete_ns);
+        else if (!ck_wd_find(c->w, r->withdrawal_id))
+            ck_violation(c, SG_I9, r->withdrawal_id,
+                         "withdrawal %s answered OK to client %" PRIu32 " (key '%s', done %"
+                         PRId64 ") does not exist", r->withdrawal_id, r->client, r->key,
+                         r->complete_ns);
+    }
+}

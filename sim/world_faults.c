@@ -1,0 +1,247 @@
+/*
+ * world_faults.c: the nemesis's decisions inside the world (see nemesis.h, world.h).
+ *
+ * Each fault class draws from its own PRNG stream. Timed classes (partition, crash,
+ * fsync, clock jump, poison) are control events that re-arm themselves at a random gap in
+ * [gap/2, 3*gap/2] while faults are on; per-message and per-hit classes decide inline.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "assert.h"
+#include "world.h"
+
+enum { STREAM_FAULT = 500, GROUP_CLIENTS = SG_ROLE_COUNT };
+
+static struct sg_prng *rng(struct sg_world *w, enum sg_fault_class c)
+{
+    return &w->fault_prng[c];
+}
+
+uint64_t sg_world_disk_random(void *world)
+{
+    struct sg_world *w = world;
+    return sg_prng_next(rng(w, SG_FAULT_DISK));
+}
+
+static uint64_t io_random(void *world)
+{
+    struct sg_world *w = world;
+    return sg_prng_next(rng(w, SG_FAULT_IO));
+}
+
+int64_t sg_world_restart_delay(struct sg_world *w)
+{
+    if (!w->faults_on || w->opt.faults.restart_max_ns <= 0) return w->opt.restart_delay_ns;
+    return sg_prng_range(rng(w, SG_FAULT_CRASH), 100000000, w->opt.faults.restart_max_ns);
+}
+
+static int64_t gap_of(const struct sg_faults *f, enum sg_fault_class c)
+{
+    switch (c) {
+    case SG_FAULT_PARTITION: return f->partition_every_ns;
+    case SG_FAULT_CRASH: return f->crash_every_ns;
+    case SG_FAULT_FSYNC: return f->fsync_fail_every_ns;
+    case SG_FAULT_CLOCK: return f->clock_jump_every_ns;
+    case SG_FAULT_POISON: return f->poison_every_ns;
+    default: return 0;
+    }
+}
+
+static void arm(struct sg_world *w, enum sg_fault_class c)
+{
+    int64_t gap = gap_of(&w->opt.faults, c);
+    if (gap <= 0) return;
+    int64_t at = w->now_ns + sg_prng_range(rng(w, c), gap / 2, gap + gap / 2);
+    sg_world_push_control(w, 0, ((uint64_t)SG_CONTROL_NEMESIS << 32) | (uint64_t)c, at);
+}
+
+void sg_world_faults_on(struct sg_world *w)
+{
+    const struct sg_faults *f = &w->opt.faults;
+    w->faults_on = true;
+    for (int c = 0; c < SG_FAULT_CLASS_COUNT; c++)
+        sg_prng_init(&w->fault_prng[c], w->seed, STREAM_FAULT + (uint64_t)c);
+    for (int r = 0; r < SG_ROLE_COUNT; r++) {
+        struct sg_world_node *n = &w->nodes[r];
+        if (f->clock_skew_max_ns > 0)
+            n->clock_offset_ns = sg_prng_range(rng(w, SG_FAULT_CLOCK), -f->clock_skew_max_ns,
+                                               f->clock_skew_max_ns);
+        if (f->drift_ppm_max > 0)
+            n->drift_ppm = (int32_t)sg_prng_range(rng(w, SG_FAULT_CLOCK),
+                                                  -(int64_t)f->drift_ppm_max, f->drift_ppm_max);
+    }
+    if (f->io_error_ppm)
+        sg_vfs_set_io_faults(&w->vfs, "/n", f->io_error_ppm, f->io_error_ppm, 1000000,
+                             io_random, w);
+    for (int c = 0; c < SG_FAULT_CLASS_COUNT; c++) arm(w, (enum sg_fault_class)c);
+    sg_world_trace(w, 0, "faults on");
+}
+
+void sg_world_heal(struct sg_world *w)
+{
+    w->faults_on = false;
+    memset(w->cut, 0, sizeof w->cut);
+    w->partitioned = false;
+    sg_vfs_set_io_faults(&w->vfs, "/n", 0, 0, 0, io_random, w);
+    sg_vfs_fail_next_sync(&w->vfs, "/n", 0);
+    for (int r = 0; r < SG_ROLE_COUNT; r++) {
+        char prefix[16];
+        snprintf(prefix, sizeof prefix, "%s/", w->nodes[r].dir);
+        sg_vfs_set_down(&w->vfs, prefix, false); /* disarms a pending countdown too */
+        if (!w->nodes[r].up)
+            sg_world_push_control(w, w->nodes[r].env.node_id,
+                                  (uint64_t)SG_CONTROL_START << 32, w->now_ns);
+    }
+    sg_world_trace(w, 0, "heal");
+}
+
+static uint32_t group_of(uint32_t node)
+{
+    return node < SG_ROLE_COUNT ? node : GROUP_CLIENTS;
+}
+
+size_t sg_world_fate(struct sg_world *w, uint32_t from, uint32_t to, int64_t latency[2])
+{
+    struct sg_prng *net = &w->net_prng;
+    latency[0] = sg_prng_range(net, w->opt.latency_min_ns, w->opt.latency_max_ns);
+    if (!w->faults_on || to == SG_NODE_INJECTOR) return 1;
+    const struct sg_faults *f = &w->opt.faults;
+    struct sg_prng *p = rng(w, SG_FAULT_NETWORK);
+    if (w->cut[group_of(from)][group_of(to)] || sg_prng_chance(p, f->drop_ppm, 1000000)) {
+        w->stats.dropped++;
+        return 0;
+    }
+    if (sg_prng_chance(p, f->spike_ppm, 1000000)) {
+        latency[0] += sg_prng_range(p, 0, f->spike_max_ns);
+        w->stats.delayed++;
+    }
+    if (!sg_prng_chance(p, f->dup_ppm, 1000000)) return 1;
+    w->stats.duplicated++;
+    latency[1] = latency[0] + sg_prng_range(p, 0, f->spike_max_ns / 4 + w->opt.latency_max_ns);
+    return 2;
+}
+
+bool sg_world_crash_point(struct sg_world *w, struct sg_world_node *n, const char *point)
+{
+    bool crash = false;
+    if (n->role == w->opt.crash_role && strcmp(point, w->opt.crash_point) == 0)
+        crash = ++w->crash_hits == (w->opt.crash_hit ? w->opt.crash_hit : 1);
+    else if (w->faults_on && w->opt.faults.crash_point_ppm)
+        crash = sg_prng_chance(rng(w, SG_FAULT_CRASH_POINT), w->opt.faults.crash_point_ppm,
+                               1000000);
+    if (!crash) return false;
+    w->stats.crash_points++;
+    char rec[96];
+    snprintf(rec, sizeof rec, "fault_point %s crash", point);
+    sg_world_trace(w, n->env.node_id, rec);
+    return true;
+}
+
+static void partition(struct sg_world *w)
+{
+    struct sg_prng *p = rng(w, SG_FAULT_PARTITION);
+    if (w->partitioned) return;
+    uint32_t a = (uint32_t)sg_prng_below(p, SG_ROLE_COUNT + 1);
+    char rec[64];
+    if (sg_prng_chance(p, 1, 2)) { /* isolate one group both ways */
+        for (uint32_t g = 0; g <= SG_ROLE_COUNT; g++)
+            if (g != a) w->cut[a][g] = w->cut[g][a] = true;
+        snprintf(rec, sizeof rec, "partition isolate %u", a);
+    } else { /* one direction of one link */
+        uint32_t b = (a + 1 + (uint32_t)sg_prng_below(p, SG_ROLE_COUNT)) % (SG_ROLE_COUNT + 1);
+        w->cut[a][b] = true;
+        snprintf(rec, sizeof rec, "partition oneway %u->%u", a, b);
+    }
+    w->partitioned = true;
+    w->stats.partitions++;
+    sg_world_trace(w, 0, rec);
+    int64_t len = sg_prng_range(p, w->opt.faults.partition_max_ns / 10,
+                                w->opt.faults.partition_max_ns);
+    sg_world_push_control(w, 0, (uint64_t)SG_CONTROL_HEAL_PARTITION << 32, w->now_ns + len);
+}
+
+static void crash(struct sg_world *w)
+{
+    struct sg_prng *p = rng(w, SG_FAULT_CRASH);
+    enum sg_role role = (enum sg_role)sg_prng_below(p, SG_ROLE_COUNT);
+    struct sg_world_node *n = &w->nodes[role];
+    if (!n->up) return;
+    if (sg_prng_chance(p, 1, 2)) {
+        sg_world_crash(w, role, true);
+        return;
+    }
+    /* Power loss at an exact disk operation a little later: inside a COMMIT, a
+     * checkpoint or a recovery. The node crashes after the step that hits it. */
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "%s/", n->dir);
+    sg_vfs_set_down_after(&w->vfs, prefix, sg_prng_below(p, 24));
+    sg_world_trace(w, n->env.node_id, "crash armed at a disk operation");
+}
+
+static void poison(struct sg_world *w)
+{
+    static const char *const topics[] = {"cbsaga.cmd.identity", "cbsaga.evt.identity",
+                                         "cbsaga.cmd.risk", "cbsaga.evt.risk"};
+    struct sg_prng *p = rng(w, SG_FAULT_POISON);
+    uint8_t junk[24];
+    for (size_t i = 0; i < sizeof junk; i++) junk[i] = (uint8_t)sg_prng_next(p);
+    junk[0] = 0xff; /* an invalid protobuf tag: never decodes */
+    char key[24];
+    snprintf(key, sizeof key, "poison-%llu", (unsigned long long)sg_prng_below(p, 1000));
+    SgRecord rec = SAGASIM__NODE__V1__RECORD__INIT;
+    SgRecord *recs[1] = {&rec};
+    rec.topic = (char *)topics[sg_prng_below(p, 4)];
+    rec.key = key;
+    rec.value.data = junk;
+    rec.value.len = 1 + sg_prng_below(p, sizeof junk);
+    Sagasim__Node__V1__ProduceRequest pr = SAGASIM__NODE__V1__PRODUCE_REQUEST__INIT;
+    pr.n_records = 1;
+    pr.records = recs;
+    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
+    e.msg_id = ++w->stats.poison;
+    e.from = SG_NODE_INJECTOR;
+    e.to = SG_NODE_BROKER;
+    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE;
+    e.produce = &pr;
+    uint8_t buf[256];
+    size_t n = sagasim__node__v1__envelope__get_packed_size(&e);
+    SG_ASSERT_PURE(n <= sizeof buf);
+    sagasim__node__v1__envelope__pack(&e, buf);
+    sg_world_client_send(w, SG_NODE_INJECTOR, SG_NODE_BROKER, buf, n);
+}
+
+void sg_world_nemesis(struct sg_world *w, enum sg_fault_class c)
+{
+    if (c == SG_FAULT_CLASS_COUNT) { /* a partition heals */
+        memset(w->cut, 0, sizeof w->cut);
+        w->partitioned = false;
+        sg_world_trace(w, 0, "partition healed");
+        return;
+    }
+    if (!w->faults_on) return;
+    struct sg_prng *p = rng(w, c);
+    switch (c) {
+    case SG_FAULT_PARTITION: partition(w); break;
+    case SG_FAULT_CRASH: crash(w); break;
+    case SG_FAULT_FSYNC: {
+        struct sg_world_node *n = &w->nodes[sg_prng_below(p, SG_ROLE_COUNT)];
+        char prefix[16];
+        snprintf(prefix, sizeof prefix, "%s/", n->dir);
+        sg_vfs_fail_next_sync(&w->vfs, prefix, 1);
+        w->stats.fsync_faults++;
+        sg_world_trace(w, n->env.node_id, "fsync failure armed");
+        break;
+    }
+    case SG_FAULT_CLOCK: {
+        struct sg_world_node *n = &w->nodes[sg_prng_below(p, SG_ROLE_COUNT)];
+        int64_t max = w->opt.faults.clock_jump_max_ns;
+        sg_world_clock_shift(w, n->role, sg_prng_range(p, -max, max));
+        w->stats.clock_jumps++;
+        break;
+    }
+    case SG_FAULT_POISON: poison(w); break;
+    default: break;
+    }
+    arm(w, c);
+}

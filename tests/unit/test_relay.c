@@ -1,0 +1,283 @@
+/*
+ * test_relay.c: the outbox relay: at-least-once publication in commit order, a position
+ * persisted only after the broker's ack, retries when the broker does not answer
+ * (DESIGN §1 "Relay", §8 "Topics and groups"; core/relay.h).
+ *
+ * Why: the relay is where "exactly once" becomes "at least once": a crash between the
+ * broker's ack and the persisted position must re-publish (never lose), and the consumers'
+ * inboxes must make the duplicate harmless. A clean restart must not re-publish at all.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "codes.h"
+#include "simtest.h"
+
+#define USER_A "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab"
+
+/* ---- helpers ---- */
+
+static int64_t qint(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int64_t qint(sqlite3 *db, const char *fmt, ...)
+{
+    char sql[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    return st_int(db, sql);
+}
+
+static void qtext(sqlite3 *db, char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void qtext(sqlite3 *db, char *out, size_t cap, const char *fmt, ...)
+{
+    char sql[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    out[0] = '\0';
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+static struct simtest *new_approving(uint64_t seed)
+{
+    struct sg_config cfg;
+    sg_config_default(&cfg);
+    cfg.identity_reject_num = 0;
+    cfg.risk_reject_num = 0;
+    return st_new_cfg(seed, &cfg);
+}
+
+static const struct st_reply *await_reply(struct simtest *t, uint64_t msg_id, int64_t limit)
+{
+    int64_t end = t->w->now_ns + limit;
+    const struct st_reply *r = st_reply_to(t, msg_id);
+    while (!r && t->w->now_ns < end) {
+        st_run_for(t, SG_MS);
+        r = st_reply_to(t, msg_id);
+    }
+    return r;
+}
+
+static void create_ok(struct simtest *t, const char *key, char wid[40])
+{
+    const struct st_reply *r =
+        await_reply(t, st_create(t, USER_A, "BTC", 1000, "addr", key, NULL), 100 * SG_MS);
+    assert_non_null(r);
+    assert_int_equal(r->code, SG_CODE_OK);
+    snprintf(wid, 40, "%s", r->withdrawal_id);
+}
+
+/* Counts trace records of one node that contain a text (the world's trace sink). */
+struct watch {
+    uint32_t node;
+    char needle[96];
+    uint64_t hits;
+    int64_t first_at_ns;
+};
+
+static void watch_sink(void *ctx, int64_t at_ns, uint32_t node, const char *text)
+{
+    struct watch *w = ctx;
+    if (node != w->node || !strstr(text, w->needle)) return;
+    if (w->hits++ == 0) w->first_at_ns = at_ns;
+}
+
+static void watch_start(struct simtest *t, struct watch *w, uint32_t node, const char *needle)
+{
+    memset(w, 0, sizeof *w);
+    w->node = node;
+    snprintf(w->needle, sizeof w->needle, "%s", needle);
+    t->w->trace.sink = watch_sink;
+    t->w->trace.sink_ctx = w;
+}
+
+/* How many broker records carry an event with this id (decoding every value). */
+static int64_t log_count_event(struct simtest *t, const char *event_id)
+{
+    sqlite3 *db = st_node_db(t, SG_ROLE_BROKER);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM records", -1, &st, NULL),
+                     SQLITE_OK);
+    int64_t n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        SgEvent *ev = sg_event_decode(sqlite3_column_blob(st, 0),
+                                      (size_t)sqlite3_column_bytes(st, 0));
+        if (ev && strcmp(ev->event_id, event_id) == 0) n++;
+        sg_event_free(ev);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void assert_position_at_end(struct simtest *t, enum sg_role role)
+{
+    sqlite3 *db = st_node_db(t, role);
+    assert_non_null(db);
+    int64_t max_seq = st_int(db, "SELECT COALESCE(MAX(seq), 0) FROM outbox");
+    assert_true(max_seq > 0);
+    assert_int_equal(st_int(db, "SELECT last_seq FROM relay_position WHERE id = 1"), max_seq);
+}
+
+/* ---- tests ---- */
+
+static void relay__republishes__crash_after_ack(void **state)
+{
+    (void)state;
+    struct simtest *t = new_approving(201);
+    snprintf(t->w->opt.crash_point, sizeof t->w->opt.crash_point, "relay.after_ack");
+    t->w->opt.crash_role = SG_ROLE_ORCH;
+    t->w->opt.crash_hit = 1;
+    char wid[40];
+    create_ok(t, "k1", wid);
+    char verify_id[40], requested_id[40];
+    sqlite3 *orch = st_node_db(t, SG_ROLE_ORCH);
+    qtext(orch, verify_id, sizeof verify_id,
+          "SELECT event_id FROM outbox WHERE event_type = 'VerifyIdentityRequested'");
+    qtext(orch, requested_id, sizeof requested_id,
+          "SELECT event_id FROM outbox WHERE event_type = 'WithdrawalRequested'");
+    struct watch dup;
+    watch_start(t, &dup, SG_NODE_IDENTITY, "consume duplicate ");
+    snprintf(dup.needle, sizeof dup.needle, "consume duplicate %s", verify_id);
+
+    assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
+    st_run_for(t, SG_SEC);
+    assert_int_equal(t->w->nodes[SG_ROLE_ORCH].crashes, 1);
+    assert_int_equal(t->w->nodes[SG_ROLE_ORCH].restarts, 1);
+    /* The first batch was acknowledged, then published again after the restart. */
+    assert_int_equal(log_count_event(t, verify_id), 2);
+    assert_int_equal(log_count_event(t, requested_id), 2);
+    assert_int_equal(st_int(st_node_db(t, SG_ROLE_BROKER), "SELECT COUNT(*) FROM records"
+                            " WHERE topic = 'cbsaga.cmd.identity'"), 2);
+    /* Identity applied the command once and skipped the copy. */
+    sqlite3 *id = st_node_db(t, SG_ROLE_IDENTITY);
+    assert_int_equal(st_int(id, "SELECT COUNT(*) FROM decisions"), 1);
+    assert_int_equal(qint(id, "SELECT COUNT(*) FROM inbox WHERE event_id = '%s'", verify_id), 1);
+    assert_int_equal(st_int(id, "SELECT COUNT(*) FROM inbox"), 1);
+    assert_int_equal(dup.hits, 1);
+    struct sg_node *idn = sg_world_node(t->w, SG_ROLE_IDENTITY);
+    assert_non_null(idn);
+    assert_int_equal(idn->u.decider.svc.consumer.stats.duplicates, 1);
+    assert_int_equal(idn->u.decider.svc.consumer.stats.applied, 1);
+    /* Nothing else was duplicated: the orchestrator saw each decision once. */
+    assert_int_equal(st_int(st_node_db(t, SG_ROLE_ORCH), "SELECT COUNT(*) FROM inbox"), 2);
+    assert_position_at_end(t, SG_ROLE_ORCH);
+    st_free(t);
+}
+
+static void relay__position__reaches_max_outbox_seq(void **state)
+{
+    (void)state;
+    struct simtest *t = new_approving(202);
+    char wid[5][40];
+    for (int i = 0; i < 5; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        create_ok(t, key, wid[i]);
+    }
+    for (int i = 0; i < 5; i++) assert_string_equal(st_settle(t, wid[i], 5 * SG_SEC), "COMPLETED");
+    st_run_for(t, SG_SEC);
+    assert_position_at_end(t, SG_ROLE_ORCH);
+    assert_position_at_end(t, SG_ROLE_IDENTITY);
+    assert_position_at_end(t, SG_ROLE_RISK);
+    /* 5 per withdrawal at the orchestrator, one decision each at identity and risk. */
+    assert_int_equal(st_int(st_node_db(t, SG_ROLE_ORCH), "SELECT MAX(seq) FROM outbox"), 25);
+    /* Fault-free: every outbox row is in the log exactly once. */
+    int64_t rows = st_int(st_node_db(t, SG_ROLE_ORCH), "SELECT COUNT(*) FROM outbox") +
+                   st_int(st_node_db(t, SG_ROLE_IDENTITY), "SELECT COUNT(*) FROM outbox") +
+                   st_int(st_node_db(t, SG_ROLE_RISK), "SELECT COUNT(*) FROM outbox");
+    assert_int_equal(rows, 35);
+    assert_int_equal(st_int(st_node_db(t, SG_ROLE_BROKER), "SELECT COUNT(*) FROM records"), rows);
+    st_free(t);
+}
+
+static void relay__publishes_nothing__clean_restart(void **state)
+{
+    (void)state;
+    struct simtest *t = new_approving(203);
+    char wid[3][40];
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        create_ok(t, key, wid[i]);
+    }
+    for (int i = 0; i < 3; i++) assert_string_equal(st_settle(t, wid[i], 5 * SG_SEC), "COMPLETED");
+    st_run_for(t, SG_SEC);
+    int64_t records0 = st_int(st_node_db(t, SG_ROLE_BROKER), "SELECT COUNT(*) FROM records");
+    int64_t last_seq0 = st_int(st_node_db(t, SG_ROLE_ORCH),
+                               "SELECT last_seq FROM relay_position WHERE id = 1");
+    uint64_t appended0 = sg_world_node(t->w, SG_ROLE_BROKER)->u.broker.appended;
+    assert_int_equal(records0, 21);
+
+    sg_world_stop(t->w, SG_ROLE_ORCH);
+    assert_null(st_node_db(t, SG_ROLE_ORCH));
+    st_run_for(t, 100 * SG_MS);
+    assert_int_equal(sg_world_start(t->w, SG_ROLE_ORCH), SG_OK);
+    st_run_for(t, 3 * SG_SEC); /* several relay polls and consumer long polls */
+
+    assert_int_equal(st_int(st_node_db(t, SG_ROLE_BROKER), "SELECT COUNT(*) FROM records"),
+                     records0);
+    assert_int_equal(sg_world_node(t->w, SG_ROLE_BROKER)->u.broker.appended, appended0);
+    struct sg_node *o = sg_world_node(t->w, SG_ROLE_ORCH);
+    assert_non_null(o);
+    assert_int_equal(o->u.orch.svc.relay.published, 0);
+    assert_int_equal(st_int(st_node_db(t, SG_ROLE_ORCH),
+                            "SELECT last_seq FROM relay_position WHERE id = 1"), last_seq0);
+    /* The consumer resumed at its committed offsets: no decision consumed twice. */
+    assert_int_equal(o->u.orch.svc.consumer.stats.duplicates, 0);
+    assert_int_equal(o->u.orch.svc.consumer.stats.applied, 0);
+    st_free(t);
+}
+
+static void relay__retries__broker_down(void **state)
+{
+    (void)state;
+    struct simtest *t = new_approving(204);
+    sg_world_stop(t->w, SG_ROLE_BROKER);
+    struct watch retry;
+    watch_start(t, &retry, SG_NODE_ORCH, "relay retry");
+    char wid[40];
+    create_ok(t, "k1", wid); /* the orchestrator answers without the broker */
+    int64_t produced_at = t->w->now_ns;
+    st_run_for(t, 300 * SG_MS);
+    assert_int_equal(sg_world_start(t->w, SG_ROLE_BROKER), SG_OK);
+    /* The broker is back, but the lost produce is only re-sent after the timeout. */
+    st_run_for(t, 900 * SG_MS - (t->w->now_ns - produced_at));
+    assert_int_equal(st_int(st_node_db(t, SG_ROLE_BROKER), "SELECT COUNT(*) FROM records"), 0);
+    assert_int_equal(retry.hits, 0);
+    st_run_for(t, 300 * SG_MS);
+    assert_int_equal(retry.hits, 1);
+    assert_true(retry.first_at_ns - produced_at >= t->cfg.request_timeout_ns - 2 * SG_MS);
+    sqlite3 *b = st_node_db(t, SG_ROLE_BROKER);
+    assert_int_equal(st_int(b, "SELECT COUNT(*) FROM records"), 2);
+    assert_int_equal(qint(b, "SELECT COUNT(*) FROM records WHERE key = '%s'"
+                             " AND topic = 'cbsaga.cmd.identity'", wid), 1);
+    assert_string_equal(st_settle(t, wid, 10 * SG_SEC), "COMPLETED");
+    st_run_for(t, SG_SEC);
+    assert_position_at_end(t, SG_ROLE_ORCH);
+    st_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(relay__republishes__crash_after_ack),
+        cmocka_unit_test(relay__position__reaches_max_outbox_seq),
+        cmocka_unit_test(relay__publishes_nothing__clean_restart),
+        cmocka_unit_test(relay__retries__broker_down),
+    };
+    return cmocka_run_group_tests_name("relay", tests, NULL, NULL);
+}
