@@ -306,6 +306,29 @@ static void consumer__rejects__poison_record(void **state)
     st_free(t);
 }
 
+/* CORE BUG (core/broker.c, on_produce): a record with an empty value arrives with
+ * value.data == NULL; sqlite3_bind_blob64(NULL, 0) binds SQL NULL, the NOT NULL constraint
+ * on records.value fails, the produce rolls back and is never acknowledged, so a
+ * stop-and-wait producer would retry it forever. An empty value is a valid (empty) Event:
+ * it should be appended and acked, and the consumer should record it REJECTED (no
+ * event id) and move on. This test asserts that and fails until the broker binds a
+ * zero-length blob. */
+static void consumer__rejects__empty_record(void **state)
+{
+    (void)state;
+    struct simtest *t = new_approving(306);
+    produce(t, "cbsaga.cmd.identity", "empty-1", NULL, 0);
+    st_run_for(t, 100 * SG_MS);
+    int64_t p = (int64_t)sg_partition_of("empty-1", t->cfg.partitions);
+    assert_int_equal(qint(st_node_db(t, SG_ROLE_IDENTITY), "SELECT COUNT(*) FROM inbox"
+                          " WHERE key = 'poison:cbsaga.cmd.identity:%lld:0'"
+                          " AND result = 'REJECTED'", (long long)p), 1);
+    char wid[40];
+    create_ok(t, "k1", wid);
+    assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
+    st_free(t);
+}
+
 static void consumer__rejects__unexpected_event_type(void **state)
 {
     (void)state;
@@ -371,6 +394,7 @@ int main(void)
         cmocka_unit_test(consumer__resumes__committed_offset_after_restart),
         cmocka_unit_test(consumer__redelivers__crash_after_effect),
         cmocka_unit_test(consumer__rejects__poison_record),
+        cmocka_unit_test(consumer__rejects__empty_record),
         cmocka_unit_test(consumer__rejects__unexpected_event_type),
         cmocka_unit_test(consumer__rejects__poison_on_orchestrator_topic),
     };

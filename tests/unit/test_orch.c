@@ -322,6 +322,36 @@ static void orch__create_aborted__concurrent_duplicate(void **state)
     st_free(t);
 }
 
+static void orch__create_fenced_out__lease_taken_over(void **state)
+{
+    (void)state;
+    struct simtest *t = new_approving(27);
+    uint64_t m1 = st_create(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    uint64_t m2 = st_create(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    sqlite3 *db = st_node_db(t, SG_ROLE_ORCH);
+    /* Step until the first reservation exists; its work step is still queued behind the
+     * second request's delivery. */
+    for (int i = 0; i < 10000 && st_int(db, "SELECT COUNT(*) FROM idempotency") < 1; i++)
+        assert_true(sg_world_step(t->w, INT64_MAX));
+    assert_int_equal(st_int(db, "SELECT fence FROM idempotency"), 1);
+    assert_null(st_reply_to(t, m1));
+    /* The orchestrator's wall clock jumps past the lease: the second request takes over. */
+    sg_world_clock_shift(t->w, SG_ROLE_ORCH, t->cfg.lease_ttl_ns + SG_SEC);
+    const struct st_reply *r1 = await_reply(t, m1, 100 * SG_MS);
+    const struct st_reply *r2 = await_reply(t, m2, 100 * SG_MS);
+    assert_non_null(r1);
+    assert_non_null(r2);
+    /* The first work step is fenced out (fence 1 < 2) and answers by the current row. */
+    assert_int_equal(r1->code, SG_CODE_ABORTED);
+    assert_int_equal(r2->code, SG_CODE_OK);
+    assert_string_equal(r1->withdrawal_id, r2->withdrawal_id); /* the takeover kept the id */
+    db = st_node_db(t, SG_ROLE_ORCH);
+    assert_int_equal(st_int(db, "SELECT COUNT(*) FROM withdrawals"), 1);
+    assert_int_equal(st_int(db, "SELECT fence FROM idempotency WHERE status = 'COMPLETED'"), 2);
+    assert_int_equal(sg_world_node(t->w, SG_ROLE_ORCH)->u.orch.stats.takeovers, 1);
+    st_free(t);
+}
+
 /* ---- GetWithdrawal ---- */
 
 static SgEnvelope *decode_reply(const struct st_reply *r)
@@ -576,6 +606,7 @@ int main(void)
         cmocka_unit_test(orch__create_conflict__same_key_other_payload),
         cmocka_unit_test(orch__create_independent__same_key_other_user),
         cmocka_unit_test(orch__create_aborted__concurrent_duplicate),
+        cmocka_unit_test(orch__create_fenced_out__lease_taken_over),
         cmocka_unit_test(orch__get_ok__all_fields),
         cmocka_unit_test(orch__get_not_found__unknown_uuid),
         cmocka_unit_test(orch__get_invalid__non_uuid),
