@@ -45,11 +45,14 @@ static void i5_outbox_in_log(struct ck_ctx *c, enum ck_svc s)
         }
         for (; ck_index_at(&w->rec_by_id, pos, o->event_id, NULL); pos++) {
             const struct ck_record *r = &w->rec[w->rec_by_id.k[pos].idx];
-            if (strcmp(r->topic, topic) == 0 && strcmp(r->key, o->aggregate_id) == 0) continue;
-            ck_violation(c, SG_I5, o->aggregate_id, "event %s (%s of withdrawal %s) is in %s"
+            /* The key is the withdrawal the event concerns (its payload), always. */
+            if (strcmp(r->topic, topic) == 0 && strcmp(r->key, o->aggregate_id) == 0 &&
+                strcmp(r->key, r->wid) == 0)
+                continue;
+            ck_violation(c, SG_I5, r->wid, "event %s (%s of withdrawal %s) is in %s"
                          " partition %" PRId64 " offset %" PRId64 " with key %s; expected %s"
-                         " with key %s", o->event_id, o->event_type, o->aggregate_id,
-                         r->topic, r->partition, r->offset, r->key, topic, o->aggregate_id);
+                         " with key %s", o->event_id, o->event_type, r->wid,
+                         r->topic, r->partition, r->offset, r->key, topic, r->wid);
             break;
         }
     }
@@ -215,6 +218,30 @@ static void i6_decider(struct ck_ctx *c, enum ck_svc s)
     ck_index_free(&ix);
 }
 
+/* A decider announced at most one decision per withdrawal (its outbox): a command
+ * applied twice shows here even when the decision row was overwritten. */
+static void i6_announced(struct ck_ctx *c, enum ck_svc s)
+{
+    const struct ck_service *v = &c->w->svc[s];
+    struct ck_index ix;
+    if (!ck_index_alloc(&ix, v->n_outbox)) {
+        ck_violation(c, SG_I6, "", "%s outbox not judged: out of memory", ck_svc_name(s));
+        return;
+    }
+    for (size_t i = 0; i < v->n_outbox; i++)
+        *ck_index_push(&ix) = (struct ck_key){v->outbox[i].aggregate_id, NULL, NULL, 0, i};
+    ck_index_sort(&ix);
+    c->out->checked[SG_I6] += ix.n;
+    for (size_t i = 1; i < ix.n; i++) {
+        if (strcmp(ix.k[i - 1].s1, ix.k[i].s1) != 0) continue;
+        if (i >= 2 && strcmp(ix.k[i - 2].s1, ix.k[i].s1) == 0) continue; /* reported */
+        ck_violation(c, SG_I6, ix.k[i].s1, "%s announced two decisions for withdrawal %s:"
+                     " events %s and %s", ck_svc_name(s), ix.k[i].s1,
+                     v->outbox[ix.k[i - 1].idx].event_id, v->outbox[ix.k[i].idx].event_id);
+    }
+    ck_index_free(&ix);
+}
+
 /* No event caused two transitions (per withdrawal or across them). */
 static void i6_causes(struct ck_ctx *c)
 {
@@ -242,6 +269,8 @@ static void i6_causes(struct ck_ctx *c)
 
 void ck_check_i6(struct ck_ctx *c)
 {
+    i6_announced(c, CK_IDENTITY);
+    i6_announced(c, CK_RISK);
     i6_decider(c, CK_IDENTITY);
     i6_decider(c, CK_RISK);
     i6_causes(c);

@@ -39,7 +39,8 @@ static void print_ratio(const char *key, uint64_t x, uint64_t y)
     printf("%s=%" PRIu64 ".%02" PRIu64 "\n", key, hundredths / 100, hundredths % 100);
 }
 
-void sg_cli_print_result(const struct sg_run_config *rc, const struct sg_run_result *res)
+void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config *rc,
+                         const struct sg_run_result *res)
 {
     const struct sg_check_report *r = &res->report;
     printf("seed=%" PRIu64 "\nscenario=%s\nhash=%016" PRIx64 "\nverdict=%s\n", rc->seed,
@@ -53,11 +54,19 @@ void sg_cli_print_result(const struct sg_run_config *rc, const struct sg_run_res
     print_ratio("commits_per_saga", res->commits, terminal);
     printf("events=%" PRIu64 "\nmessages=%" PRIu64 "\nsim_ms=%" PRId64 "\n", res->world.events,
            res->world.messages, res->sim_ns / 1000000);
+    const struct sg_world_stats *f = &res->world;
+    printf("faults=dropped:%" PRIu64 " duplicated:%" PRIu64 " delayed:%" PRIu64
+           " partitions:%" PRIu64 " crashes:%" PRIu64 " crash_points:%" PRIu64
+           " fsync:%" PRIu64 " clock_jumps:%" PRIu64 " poison:%" PRIu64 "\n",
+           f->dropped, f->duplicated, f->delayed, f->partitions, f->crashes, f->crash_points,
+           f->fsync_faults, f->clock_jumps, f->poison);
     if (res->panicked) printf("violation=ASSERT %s\n", res->panic_what);
     if (r->error[0]) printf("violation=CHECK %s\n", r->error);
     for (size_t i = 0; i < r->count; i++)
         printf("violation=%s %s\n", sg_inv_name(r->v[i].inv), r->v[i].summary);
-    if (!res->ok)
-        printf("replay=sagasim run --scenario %s --seed %" PRIu64 " --withdrawals %u\n",
-               rc->scenario, rc->seed, rc->wl.withdrawals);
+    if (!res->ok) {
+        char replay[512];
+        sg_cli_replay(o, rc->seed, replay, sizeof replay);
+        printf("replay=%s\n", replay);
+    }
 }

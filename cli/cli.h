@@ -13,12 +13,43 @@
 
 enum { SG_EXIT_OK = 0, SG_EXIT_VIOLATION = 1, SG_EXIT_USAGE = 2, SG_EXIT_NONDETERMINISM = 3 };
 
+/* The options run, sweep and bench share (parsed by sg_cli_parse). */
+struct sg_cli_opts {
+    char scenario[64];
+    uint64_t seed;
+    uint64_t seed_from, seed_to;   /* --seeds A..B (inclusive) */
+    bool has_seeds;
+    uint32_t withdrawals;          /* 0: the scenario's */
+    uint64_t bugs;                 /* --bug NAME, repeatable */
+    bool swarm;
+    char crash_point[48];          /* --crash-at NODE:POINT[:N] */
+    int crash_role;                /* enum sg_role; -1 none */
+    uint32_t crash_hit;
+    const char *trace_path;
+    bool check_determinism;
+    uint32_t jobs;                 /* --jobs N (sweep) */
+    uint32_t shard_i, shard_n;     /* --shard i/n (sweep) */
+    bool crashpoints;              /* --crashpoints (sweep) */
+    const char *report_dir;        /* --report DIR */
+};
+
+/* Parses argv[1..] (argv[0] is the subcommand). Accepted options are named in `allowed`
+ * (e.g. "seed,scenario,bug"). Returns 0, SG_EXIT_USAGE after printing why, or -1 after
+ * printing the usage for --help. */
+int sg_cli_parse(int argc, char **argv, const char *cmd, const char *usage,
+                 const char *allowed, struct sg_cli_opts *o);
+/* The run configuration for one seed: scenario, swarm, bugs, withdrawals, crash point. */
+void sg_cli_config(const struct sg_cli_opts *o, uint64_t seed, struct sg_run_config *rc);
+/* The command that replays one seed with every flag needed. */
+void sg_cli_replay(const struct sg_cli_opts *o, uint64_t seed, char *buf, size_t cap);
+
 /* Parses a u64 in decimal (the whole string); false on junk or overflow. */
 bool sg_cli_parse_u64(const char *s, uint64_t *out);
 /* Wall-clock seconds since an arbitrary point (the CLI's only clock). */
 double sg_cli_wall_seconds(void);
 /* Prints the run's stdout lines (seed, scenario, hash, verdict, figures, violations). */
-void sg_cli_print_result(const struct sg_run_config *rc, const struct sg_run_result *res);
+void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config *rc,
+                         const struct sg_run_result *res);
 
 int sg_cmd_run(int argc, char **argv);
 

@@ -8,6 +8,7 @@
 #include <xxhash.h>
 
 #include "assert.h"
+#include "bugs.h"
 #include "db.h"
 #include "timer.h"
 
@@ -122,7 +123,8 @@ static enum sg_err on_produce(struct sg_broker *b, const SgEnvelope *e)
         err = sg_db_runf(b->env, b->db, NULL,
                          "INSERT INTO records(topic, partition, offset, key, value, injected)"
                          " VALUES(?, ?, ?, ?, ?, ?)", "tiitbi", r->topic, (int64_t)p,
-                         (int64_t)b->next_offset[t][p], r->key, (const void *)r->value.data,
+                         (int64_t)b->next_offset[t][p], r->key,
+                         r->value.len ? (const void *)r->value.data : (const void *)"",
                          r->value.len, (int64_t)(e->from == SG_NODE_INJECTOR));
         b->next_offset[t][p]++;
     }
@@ -146,6 +148,8 @@ static enum sg_err committed_offset(struct sg_broker *b, const char *group, uint
                                     uint32_t p, uint64_t *out)
 {
     *out = 0; /* a new group starts at the earliest offset */
+    /* PLANTED BUG new-group-latest: a group without a committed offset starts at the end. */
+    if (sg_bug_on(b->cfg->bugs, SG_BUG_NEW_GROUP_LATEST)) *out = b->next_offset[t][p];
     sqlite3_stmt *st = sg_db_stmtf(b->env, b->db,
         "SELECT offset FROM group_offsets WHERE grp = ? AND topic = ? AND partition = ?",
         "tti", group, sg_topics[t], (int64_t)p);

@@ -15,6 +15,7 @@ void sg_config_default(struct sg_config *c)
     c->fetch_poll_ns = 500000000LL;
     c->relay_poll_ns = 500000000LL;
     c->request_timeout_ns = 1000000000LL;
+    c->work_delay_max_ns = 2000000LL;
     strcpy(c->deny_users[0], "00000000-0000-4000-8000-00000000dead");
     c->deny_user_count = 1;
     c->identity_reject_num = 5;

@@ -24,6 +24,8 @@ struct sg_config {
     int64_t fetch_poll_ns;     /* broker long-poll time */
     int64_t relay_poll_ns;     /* relay fallback poll */
     int64_t request_timeout_ns; /* relay/consumer resend when no answer came */
+    int64_t work_delay_max_ns; /* a create's work step runs this long (at most) after its
+                                  reservation step: the orchestrator's processing time */
     /* identity: deny list of user ids (lower case) and a rejection ratio keyed by id */
     char deny_users[SG_DENY_MAX][37];
     size_t deny_user_count;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "bugs.h"
 #include "db.h"
 #include "timer.h"
 
@@ -98,7 +99,7 @@ static enum sg_err inbox_put(struct sg_consumer *c, const char *key, const SgRec
                              const SgEvent *ev, enum sg_inbox_result result)
 {
     return sg_db_runf(c->env, c->db, NULL,
-                      "INSERT INTO inbox(key, event_id, event_type, topic, partition, offset,"
+                      "INSERT OR REPLACE INTO inbox(key, event_id, event_type, topic, partition, offset,"
                       " result, trace_id, at_ns) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       "ttttiitti", key, ev ? ev->event_id : "", ev ? ev->event_type : "",
                       rec->topic, (int64_t)rec->partition, (int64_t)rec->offset,
@@ -113,6 +114,11 @@ static enum sg_err apply_one(struct sg_consumer *c, const SgRecord *rec)
     char key[96];
     enum sg_err err = SG_OK;
     if (!ev || ev->event_id[0] == '\0') {
+        if (sg_bug_on(c->cfg->bugs, SG_BUG_POISON_STOPS_CONSUMER)) {
+            /* PLANTED BUG poison-stops-consumer: the batch fails, forever. */
+            sg_event_free(ev);
+            return SG_ERR_CORRUPT;
+        }
         snprintf(key, sizeof key, "poison:%s:%u:%llu", rec->topic, rec->partition,
                  (unsigned long long)rec->offset);
         if (!inbox_has(c, key, &err) && err == SG_OK) {
@@ -124,7 +130,9 @@ static enum sg_err apply_one(struct sg_consumer *c, const SgRecord *rec)
         return err;
     }
     snprintf(key, sizeof key, "%s", ev->event_id);
-    if (inbox_has(c, key, &err)) {
+    /* PLANTED BUG no-inbox-dedup: redelivered records are applied again. */
+    bool dedup = !sg_bug_on(c->cfg->bugs, SG_BUG_NO_INBOX_DEDUP);
+    if (dedup && inbox_has(c, key, &err)) {
         c->stats.duplicates++;
         sg_trace(c->env, "consume duplicate %s", key);
     } else if (err == SG_OK) {
@@ -153,6 +161,10 @@ static enum sg_err apply_batch(struct sg_consumer *c, uint32_t i,
     c->stats.batches++;
     *applied_out = true;
     if (sg_fault(c->env, "consumer.after_effect")) return SG_ERR_CRASHED;
+    if (sg_bug_on(c->cfg->bugs, SG_BUG_NO_OFFSET_COMMIT)) {
+        send_fetch(c, i); /* PLANTED BUG no-offset-commit: the offset never moves */
+        return SG_OK;
+    }
     send_commit(c, i, fr->records[fr->n_records - 1]->offset + 1);
     return SG_OK;
 }
@@ -182,7 +194,8 @@ enum sg_err sg_consumer_on_message(struct sg_consumer *c, const SgEnvelope *e,
         return SG_OK;
     }
     enum sg_err err = apply_batch(c, (uint32_t)i, fr, applied_out);
-    if (err == SG_ERR_IO) c->subs[i].state = SG_SUB_IDLE; /* the timeout re-fetches */
+    if (err == SG_ERR_IO || err == SG_ERR_CORRUPT)
+        c->subs[i].state = SG_SUB_IDLE; /* the timeout re-fetches */
     return err == SG_ERR_IO ? SG_OK : err;
 }
 

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "assert.h"
+#include "bugs.h"
 #include "db.h"
 #include "decide.h"
+#include "ids.h"
 #include "outbox.h"
 
 struct role_desc {
@@ -51,17 +53,19 @@ static enum sg_err consume(void *ctx, sqlite3 *db, const SgRecord *rec, const Sg
     const SgWithdrawalRef *w = sg_event_ref(ev);
     *result = SG_INBOX_REJECTED;
     if (sg_event_type_of(ev) != r->command || !w || !w->withdrawal_id[0]) return SG_OK;
+    uint64_t bugs = d->svc.cfg->bugs;
     bool decided = false;
     enum sg_err err = already_decided(d, db, w->withdrawal_id, &decided);
     if (err != SG_OK) return err;
     *result = SG_INBOX_IGNORED;
-    if (decided) return SG_OK;
+    /* PLANTED BUG no-inbox-dedup: a redelivered command is decided and announced again. */
+    if (decided && !sg_bug_on(bugs, SG_BUG_NO_INBOX_DEDUP)) return SG_OK;
     struct sg_decision dec = d->role == SG_DECIDER_IDENTITY
         ? sg_decide_identity(d->svc.cfg, w->withdrawal_id, w->user_id)
         : sg_decide_risk(d->svc.cfg, w->withdrawal_id, w->asset, w->amount_minor);
     int64_t now = env->now_wall_ns(env->ctx);
     err = sg_db_runf(env, db, NULL,
-                     "INSERT INTO decisions(withdrawal_id, decision, reason, cause_event_id,"
+                     "INSERT OR REPLACE INTO decisions(withdrawal_id, decision, reason, cause_event_id,"
                      " trace_id, at_ns) VALUES(?, ?, ?, ?, ?, ?)",
                      "ttttti", w->withdrawal_id,
                      dec.approved ? "APPROVED" : "REJECTED", dec.reason, ev->event_id,
@@ -70,7 +74,15 @@ static enum sg_err consume(void *ctx, sqlite3 *db, const SgRecord *rec, const Sg
     struct sg_event_fields f = {.withdrawal_id = w->withdrawal_id, .user_id = w->user_id,
                                 .asset = w->asset, .amount_minor = w->amount_minor,
                                 .destination_addr = w->destination_addr, .reason = dec.reason};
-    err = sg_outbox_put(env, db, dec.approved ? r->yes : r->no, &f, ev->trace_id, now);
+    /* PLANTED BUG wrong-key: the decision is keyed by the command's event id. */
+    if (sg_bug_on(bugs, SG_BUG_WRONG_KEY)) f.aggregate_id = ev->event_id;
+    const char *trace_id = ev->trace_id;
+    char fresh[SG_TRACE_ID_LEN + 1];
+    if (sg_bug_on(bugs, SG_BUG_DROP_TRACE)) { /* PLANTED BUG drop-trace: a new trace id */
+        sg_trace_id_new(env, fresh);
+        trace_id = fresh;
+    }
+    err = sg_outbox_put(env, db, dec.approved ? r->yes : r->no, &f, trace_id, now);
     if (err != SG_OK) return err;
     d->decided++;
     *result = SG_INBOX_APPLIED;

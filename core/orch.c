@@ -137,9 +137,11 @@ static enum sg_err on_get(struct sg_orch *o, const SgEnvelope *e)
 {
     char id[SG_UUID_LEN + 1];
     size_t len = 0;
-    if (!sg_trim_copy(e->get->withdrawal_id, id, sizeof id, &len) || !sg_uuid_valid(id, len)) {
+    bool fits = sg_trim_copy(e->get->withdrawal_id, id, sizeof id, &len);
+    if (!fits || !sg_uuid_valid(id, len)) {
         sg_orch_reply(o, e->from, e->msg_id, e->trace_id, SG_CODE_INVALID_ARGUMENT,
-                      len == 0 ? "withdrawal_id is required" : "withdrawal_id must be a UUID",
+                      fits && len == 0 ? "withdrawal_id is required"
+                                       : "withdrawal_id must be a UUID",
                       NULL, NULL);
         return SG_OK;
     }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "bugs.h"
 #include "codes.h"
 #include "db.h"
 #include "orch_int.h"
@@ -59,6 +60,7 @@ static bool answer_existing(struct sg_orch *o, const struct sg_orch_work *w,
                             const struct idem_row *row, int64_t now)
 {
     if (memcmp(row->hash, w->hash, SG_HASH_LEN) != 0) {
+        if (sg_bug_on(o->svc.cfg->bugs, SG_BUG_MISMATCH_CREATES)) return false;
         sg_orch_reply(o, w->client, w->correlation_id, w->trace_id,
                       SG_CODE_FAILED_PRECONDITION,
                       "idempotency_key was used with a different request", NULL, NULL);
@@ -99,16 +101,37 @@ static enum sg_err reserve(struct sg_orch *o, struct sg_orch_work *w, bool *rese
         sg_db_rollback(o->svc.db);
         return SG_OK;
     }
+    uint64_t bugs = o->svc.cfg->bugs;
+    if (row.found && memcmp(row.hash, w->hash, SG_HASH_LEN) != 0) {
+        /* PLANTED BUG mismatch-creates: another payload gets its own withdrawal under a
+         * derived key instead of FAILED_PRECONDITION. */
+        size_t len = strlen(w->req.key);
+        if (len + 2 < sizeof w->req.key) memcpy(w->req.key + len, "#2", 3);
+        sg_db_rollback(o->svc.db);
+        return reserve(o, w, reserved);
+    }
     sg_uuid_v4(env, w->owner);
+    if (!row.found && sg_bug_on(bugs, SG_BUG_RESERVE_OUTSIDE_TX)) {
+        /* PLANTED BUG reserve-outside-tx: nothing is reserved here; the work step inserts
+         * the key without looking again, so two interleaved requests both create. */
+        sg_db_rollback(o->svc.db);
+        sg_uuid_v4(env, w->withdrawal_id);
+        w->fence = 1;
+        *reserved = true;
+        return SG_OK;
+    }
     if (row.found) { /* expired lease or FAILED attempt: take over, keep the id */
         memcpy(w->withdrawal_id, row.withdrawal_id, sizeof w->withdrawal_id);
+        /* PLANTED BUG ignore-fence: a takeover mints a new withdrawal id. */
+        if (sg_bug_on(bugs, SG_BUG_IGNORE_FENCE)) sg_uuid_v4(env, w->withdrawal_id);
         w->fence = row.fence + 1;
         o->stats.takeovers++;
         err = sg_db_runf(env, o->svc.db, NULL,
             "UPDATE idempotency SET status = 'RESERVED', owner = ?, fence = ?,"
-            " lease_expires_ns = ?, updated_at_ns = ? WHERE user_id = ? AND idem_key = ?",
-            "tiiitt", w->owner, w->fence, now + o->svc.cfg->lease_ttl_ns, now,
-            w->req.user_id, w->req.key);
+            " lease_expires_ns = ?, updated_at_ns = ?, withdrawal_id = ?"
+            " WHERE user_id = ? AND idem_key = ?",
+            "tiiittt", w->owner, w->fence, now + o->svc.cfg->lease_ttl_ns, now,
+            w->withdrawal_id, w->req.user_id, w->req.key);
     } else {
         sg_uuid_v4(env, w->withdrawal_id);
         w->fence = 1;
@@ -164,9 +187,36 @@ enum sg_err sg_orch_on_create(struct sg_orch *o, const SgEnvelope *e)
     w->active = true;
     w->gen = ++o->work_gen;
     uint64_t slot = (uint64_t)(w - o->work);
-    env->timer_at(env->ctx, env->now_mono_ns(env->ctx),
+    uint64_t delay = o->svc.cfg->work_delay_max_ns > 0
+        ? env->random_u64(env->ctx) % (uint64_t)(o->svc.cfg->work_delay_max_ns + 1) : 0;
+    env->timer_at(env->ctx, env->now_mono_ns(env->ctx) + (int64_t)delay,
                   sg_tag(SG_TIMER_ORCH_WORK, (slot << 40) | (w->gen & 0xffffffffffULL)));
     return SG_OK;
+}
+
+/* The create's two events: WithdrawalRequested and VerifyIdentityRequested. */
+static enum sg_err insert_outbox(struct sg_orch *o, const struct sg_orch_work *w, int64_t now)
+{
+    struct sg_event_fields f = {w->withdrawal_id, w->req.user_id, w->req.asset,
+                                w->req.amount_minor, w->req.destination_addr, "", NULL};
+    enum sg_err err = sg_outbox_put(o->svc.env, o->svc.db, SG_EVT_WITHDRAWAL_REQUESTED, &f,
+                                    w->trace_id, now);
+    if (err == SG_OK)
+        err = sg_outbox_put(o->svc.env, o->svc.db, SG_EVT_VERIFY_IDENTITY_REQUESTED, &f,
+                            w->trace_id, now);
+    return err;
+}
+
+/* PLANTED BUG outbox-separate-tx: the outbox rows follow in their own transaction, after
+ * the withdrawal committed and the client heard OK; a crash in between loses them. */
+static enum sg_err outbox_later(struct sg_orch *o, const struct sg_orch_work *w, int64_t now)
+{
+    if (sg_fault(o->svc.env, "orch.before_outbox")) return SG_ERR_CRASHED;
+    enum sg_err err = sg_db_begin(o->svc.env, o->svc.db);
+    if (err == SG_OK) err = insert_outbox(o, w, now);
+    if (err == SG_OK) return sg_db_commit(o->svc.env, o->svc.db);
+    sg_db_rollback(o->svc.db);
+    return err;
 }
 
 /* The inserts of the work transaction, after the fenced finalisation. */
@@ -192,12 +242,8 @@ static enum sg_err insert_withdrawal(struct sg_orch *o, const struct sg_orch_wor
             "INSERT INTO transitions(withdrawal_id, seq, from_status, to_status,"
             " cause_event_id, at_ns) VALUES(?, 1, '', 'REQUESTED', '', ?)",
             "ti", w->withdrawal_id, now);
-    struct sg_event_fields f = {w->withdrawal_id, w->req.user_id, w->req.asset,
-                                w->req.amount_minor, w->req.destination_addr, ""};
-    if (err == SG_OK)
-        err = sg_outbox_put(env, db, SG_EVT_WITHDRAWAL_REQUESTED, &f, w->trace_id, now);
-    if (err == SG_OK)
-        err = sg_outbox_put(env, db, SG_EVT_VERIFY_IDENTITY_REQUESTED, &f, w->trace_id, now);
+    if (err == SG_OK && !sg_bug_on(o->svc.cfg->bugs, SG_BUG_OUTBOX_SEPARATE_TX))
+        err = insert_outbox(o, w, now);
     return err;
 }
 
@@ -227,6 +273,18 @@ static void answer_fenced_out(struct sg_orch *o, const struct sg_orch_work *w, i
 static enum sg_err finalise(struct sg_orch *o, const struct sg_orch_work *w, int64_t now,
                             int *changed)
 {
+    uint64_t bugs = o->svc.cfg->bugs;
+    if (sg_bug_on(bugs, SG_BUG_RESERVE_OUTSIDE_TX)) /* PLANTED BUG: no re-check */
+        return sg_db_runf(o->svc.env, o->svc.db, changed,
+            "INSERT OR REPLACE INTO idempotency(user_id, idem_key, request_hash, status,"
+            " withdrawal_id, owner, fence, lease_expires_ns, updated_at_ns)"
+            " VALUES(?, ?, ?, 'COMPLETED', ?, ?, ?, ?, ?)",
+            "ttbttiii", w->req.user_id, w->req.key, (const void *)w->hash, (size_t)SG_HASH_LEN,
+            w->withdrawal_id, w->owner, w->fence, now, now);
+    if (sg_bug_on(bugs, SG_BUG_IGNORE_FENCE)) /* PLANTED BUG: owner and fence ignored */
+        return sg_db_runf(o->svc.env, o->svc.db, changed,
+            "UPDATE idempotency SET status = 'COMPLETED', updated_at_ns = ? WHERE user_id = ?"
+            " AND idem_key = ?", "itt", now, w->req.user_id, w->req.key);
     return sg_db_runf(o->svc.env, o->svc.db, changed,
         "UPDATE idempotency SET status = 'COMPLETED', updated_at_ns = ? WHERE user_id = ?"
         " AND idem_key = ? AND owner = ? AND fence = ? AND status = 'RESERVED'",
@@ -251,6 +309,15 @@ enum sg_err sg_orch_on_work(struct sg_orch *o, uint64_t slot_gen)
         return SG_OK;
     }
     if (err == SG_OK) err = insert_withdrawal(o, w, now, &saga_id);
+    if (err == SG_OK && sg_bug_on(o->svc.cfg->bugs, SG_BUG_ACK_BEFORE_COMMIT)) {
+        /* PLANTED BUG ack-before-commit: OK goes out before the COMMIT's outcome is known. */
+        sg_orch_reply(o, w->client, w->correlation_id, w->trace_id, SG_CODE_OK, "",
+                      w->withdrawal_id, "REQUESTED");
+        if (sg_fault(env, "orch.before_commit")) return SG_ERR_CRASHED;
+        if (sg_db_commit(env, o->svc.db) != SG_OK) return SG_OK;
+        sg_orch_arm_deadline(o, saga_id, now + o->svc.cfg->saga_deadline_ns);
+        return sg_service_committed(&o->svc);
+    }
     if (err != SG_OK) {
         sg_db_rollback(o->svc.db);
         mark_failed(o, w, now);
@@ -263,6 +330,10 @@ enum sg_err sg_orch_on_work(struct sg_orch *o, uint64_t slot_gen)
         sg_orch_reply(o, w->client, w->correlation_id, w->trace_id, SG_CODE_OK, "",
                       w->withdrawal_id, "REQUESTED");
         sg_orch_arm_deadline(o, saga_id, now + o->svc.cfg->saga_deadline_ns);
+        if (sg_bug_on(o->svc.cfg->bugs, SG_BUG_OUTBOX_SEPARATE_TX)) {
+            err = outbox_later(o, w, now);
+            if (err == SG_ERR_CRASHED) return err;
+        }
         return sg_service_committed(&o->svc);
     }
     sg_orch_reply(o, w->client, w->correlation_id, w->trace_id, SG_CODE_UNAVAILABLE,

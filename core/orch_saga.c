@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "bugs.h"
 #include "db.h"
 #include "orch_int.h"
 
@@ -22,13 +23,14 @@ static enum sg_event_type status_event(enum sg_status to)
     }
 }
 
-enum sg_err sg_orch_transition(struct sg_orch *o, struct sg_wrow *w, enum sg_status to,
-                               const char *reason, const char *cause_event_id,
-                               int64_t now_wall_ns)
+/* force: skip the state machine (only PLANTED BUG branches pass true). */
+static enum sg_err transition(struct sg_orch *o, struct sg_wrow *w, enum sg_status to,
+                              const char *reason, const char *cause_event_id,
+                              int64_t now_wall_ns, bool force)
 {
     const struct sg_env *env = o->svc.env;
     sqlite3 *db = o->svc.db;
-    if (!sg_transition_legal(w->status, to)) return SG_ERR_INVALID;
+    if (!force && !sg_transition_legal(w->status, to)) return SG_ERR_INVALID;
     SG_ASSERT(env, status_event(to) != SG_EVT_COUNT);
     int changed = 0;
     enum sg_err err = sg_db_runf(env, db, &changed,
@@ -36,7 +38,9 @@ enum sg_err sg_orch_transition(struct sg_orch *o, struct sg_wrow *w, enum sg_sta
         " WHERE withdrawal_id = ? AND status = ?", "ttitt",
         sg_status_name(to), reason, now_wall_ns, w->withdrawal_id, sg_status_name(w->status));
     if (err == SG_OK && changed != 1) return SG_ERR_INVALID;
-    if (err == SG_OK)
+    /* PLANTED BUG saga-lag: completion leaves the saga row behind. */
+    bool lag = to == SG_STATUS_COMPLETED && sg_bug_on(o->svc.cfg->bugs, SG_BUG_SAGA_LAG);
+    if (err == SG_OK && !lag)
         err = sg_db_runf(env, db, NULL,
             "UPDATE sagas SET state = ?, current_step = ? WHERE withdrawal_id = ?", "ttt",
             sg_saga_state_of(to), sg_saga_step_of(to), w->withdrawal_id);
@@ -48,7 +52,7 @@ enum sg_err sg_orch_transition(struct sg_orch *o, struct sg_wrow *w, enum sg_sta
             sg_status_name(w->status), sg_status_name(to), cause_event_id, now_wall_ns,
             w->withdrawal_id);
     struct sg_event_fields f = {w->withdrawal_id, w->user_id, w->asset, w->amount_minor,
-                                w->destination_addr, reason};
+                                w->destination_addr, reason, NULL};
     if (err == SG_OK) err = sg_outbox_put(env, db, status_event(to), &f, w->trace_id, now_wall_ns);
     if (err != SG_OK) return err;
     sg_trace(env, "transition wid=%s %s->%s", w->withdrawal_id, sg_status_name(w->status),
@@ -56,6 +60,13 @@ enum sg_err sg_orch_transition(struct sg_orch *o, struct sg_wrow *w, enum sg_sta
     w->status = to;
     o->stats.transitions++;
     return SG_OK;
+}
+
+enum sg_err sg_orch_transition(struct sg_orch *o, struct sg_wrow *w, enum sg_status to,
+                               const char *reason, const char *cause_event_id,
+                               int64_t now_wall_ns)
+{
+    return transition(o, w, to, reason, cause_event_id, now_wall_ns, false);
 }
 
 /* What a decision asks for: the status it requires and the status it leads to. */
@@ -83,20 +94,30 @@ enum sg_err sg_orch_consume(void *ctx, sqlite3 *db, const SgRecord *rec, const S
         if (rules[i].type == t) rule = &rules[i];
     *result = SG_INBOX_REJECTED;
     if (!rule) return SG_OK;
+    uint64_t bugs = o->svc.cfg->bugs;
+    enum sg_status to = rule->to;
+    const char *reason = sg_event_reason(ev);
+    if (t == SG_EVT_RISK_REJECTED && sg_bug_on(bugs, SG_BUG_IGNORE_RISK_REJECT)) {
+        to = SG_STATUS_COMPLETED; /* PLANTED BUG ignore-risk-reject */
+        reason = "";
+    }
+    /* PLANTED BUG unguarded-status: identity results skip the saga's state guard. */
+    bool force = sg_bug_on(bugs, SG_BUG_UNGUARDED_STATUS) &&
+                 (t == SG_EVT_IDENTITY_VERIFIED || t == SG_EVT_IDENTITY_REJECTED);
     struct sg_wrow w;
     enum sg_err err = sg_orch_load(o, sg_event_withdrawal_id(ev), &w);
     *result = SG_INBOX_IGNORED;
     if (err == SG_ERR_NOT_FOUND) return SG_OK;
     if (err != SG_OK) return err;
-    if (w.status != rule->from) { /* out of state or after a terminal state */
-        o->stats.ignored++;
+    if (w.status != rule->from && !(force && w.status != to)) {
+        o->stats.ignored++; /* out of state or after a terminal state */
         return SG_OK;
     }
     int64_t now = o->svc.env->now_wall_ns(o->svc.env->ctx);
-    err = sg_orch_transition(o, &w, rule->to, sg_event_reason(ev), ev->event_id, now);
-    if (err == SG_OK && rule->to == SG_STATUS_IN_PROGRESS) {
+    err = transition(o, &w, to, reason, ev->event_id, now, force);
+    if (err == SG_OK && to == SG_STATUS_IN_PROGRESS) {
         struct sg_event_fields f = {w.withdrawal_id, w.user_id, w.asset, w.amount_minor,
-                                    w.destination_addr, ""};
+                                    w.destination_addr, "", NULL};
         err = sg_outbox_put(o->svc.env, db, SG_EVT_RISK_CHECK_REQUESTED, &f, w.trace_id, now);
     }
     if (err == SG_ERR_INVALID) return SG_OK; /* refused transition: IGNORED */
@@ -124,7 +145,11 @@ enum sg_err sg_orch_on_deadline(struct sg_orch *o, int64_t saga_id)
     struct sg_wrow w;
     enum sg_err err = sg_db_begin(env, o->svc.db);
     if (err == SG_OK) err = load_by_saga(o, saga_id, &w);
-    if (err == SG_ERR_NOT_FOUND || (err == SG_OK && sg_status_terminal(w.status))) {
+    /* PLANTED BUG terminal-mutable: the deadline also cancels terminal withdrawals. */
+    bool mutable_terminal = sg_bug_on(o->svc.cfg->bugs, SG_BUG_TERMINAL_MUTABLE);
+    if (err == SG_ERR_NOT_FOUND ||
+        (err == SG_OK && sg_status_terminal(w.status) &&
+         (!mutable_terminal || w.status == SG_STATUS_CANCELED))) {
         sg_db_rollback(o->svc.db);
         return SG_OK;
     }
@@ -135,7 +160,8 @@ enum sg_err sg_orch_on_deadline(struct sg_orch *o, int64_t saga_id)
         return SG_OK;
     }
     if (err == SG_OK)
-        err = sg_orch_transition(o, &w, SG_STATUS_CANCELED, "saga deadline exceeded", "", now);
+        err = transition(o, &w, SG_STATUS_CANCELED, "saga deadline exceeded", "", now,
+                         mutable_terminal);
     if (err == SG_OK && sg_db_commit(env, o->svc.db) == SG_OK) return sg_service_committed(&o->svc);
     /* An I/O failure (or a COMMIT of unknown outcome): look again a little later; the
      * next attempt finds the saga terminal if the commit did land. */

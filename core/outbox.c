@@ -26,7 +26,8 @@ enum sg_err sg_outbox_put(const struct sg_env *env, sqlite3 *db, enum sg_event_t
                      "INSERT INTO outbox(event_id, event_type, aggregate_type, aggregate_id,"
                      " route_key, trace_id, created_at_ns, payload)"
                      " VALUES(?, ?, 'withdrawal', ?, ?, ?, ?, ?)",
-                     "tttttib", event_id, sg_event_name(t), f->withdrawal_id,
+                     "tttttib", event_id, sg_event_name(t),
+                     f->aggregate_id ? f->aggregate_id : f->withdrawal_id,
                      sg_event_route(t), trace_id, now_wall_ns, (const void *)payload, len);
     free(payload);
     if (err == SG_OK)

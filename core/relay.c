@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "bugs.h"
 #include "db.h"
 #include "timer.h"
 
@@ -106,6 +107,10 @@ enum sg_err sg_relay_kick(struct sg_relay *r)
         r->batch_last_seq = b->last_seq;
         r->gen++;
         sg_trace(r->env, "relay produce n=%zu last_seq=%lld", b->n, (long long)b->last_seq);
+        if (sg_bug_on(r->cfg->bugs, SG_BUG_RELAY_PERSIST_EARLY)) /* PLANTED BUG */
+            err = sg_db_runf(r->env, r->db, NULL,
+                             "UPDATE relay_position SET last_seq = ? WHERE id = 1", "i",
+                             b->last_seq);
         r->env->timer_at(r->env->ctx,
                          r->env->now_mono_ns(r->env->ctx) + r->cfg->request_timeout_ns,
                          sg_tag(SG_TIMER_RELAY_RETRY, r->gen));

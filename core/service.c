@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "bugs.h"
 #include "db.h"
 #include "outbox.h"
 #include "timer.h"
@@ -25,7 +26,9 @@ enum sg_err sg_service_open(struct sg_service *s, const struct sg_env *env,
     char *full = malloc(n);
     SG_ASSERT(env, full != NULL);
     snprintf(full, n, "%s%s", SG_OUTBOX_SCHEMA, schema);
-    enum sg_err err = sg_db_open(env, db_name, full, false, &s->db);
+    /* PLANTED BUG journal-normal: the orchestrator's database in DELETE + NORMAL mode. */
+    bool journal = sg_bug_on(cfg->bugs, SG_BUG_JOURNAL_NORMAL) && strcmp(db_name, "orch.db") == 0;
+    enum sg_err err = sg_db_open(env, db_name, full, journal, &s->db);
     free(full);
     if (err != SG_OK) return err;
     sg_relay_init(&s->relay, env, cfg, s->db, &s->msg_counter);

@@ -190,7 +190,7 @@ enum sg_err sg_event_pack(enum sg_event_type t, const struct sg_event_fields *f,
     ev.event_id = (char *)event_id;
     ev.event_type = (char *)events[t].name;
     ev.aggregate_type = (char *)"withdrawal";
-    ev.aggregate_id = (char *)f->withdrawal_id;
+    ev.aggregate_id = (char *)(f->aggregate_id ? f->aggregate_id : f->withdrawal_id);
     ev.trace_id = (char *)trace_id;
     ev.created_at = (char *)created_at;
     fill_payload(t, f, &ref, &p, &ev);

@@ -47,6 +47,8 @@ struct sg_event_fields {
     int64_t amount_minor;
     const char *destination_addr;
     const char *reason;          /* rejected, failed, canceled */
+    const char *aggregate_id;    /* the message key; NULL: withdrawal_id (always, but for
+                                    the planted bug wrong-key) */
 };
 
 const char *sg_event_name(enum sg_event_type t);

@@ -28,6 +28,7 @@ void sg_workload_config_default(struct sg_workload_config *c)
     c->invalid_pct = 3;
     c->get_pct = 20;
     c->trace_pct = 50;
+    c->twin_pct = 5;
     c->think_max_ns = 20000000;
     c->client_timeout_ns = 1000000000;
     c->backoff_min_ns = 100000000;
@@ -120,11 +121,11 @@ static void invalid_request(struct sg_workload *wl, struct sg_client *c)
 
 /* ---- calls ---- */
 
-static void record_invoke(struct sg_workload *wl, struct sg_client *c)
+/* Appends the invoke record of the call in flight; returns its history index. */
+static size_t record_invoke(struct sg_workload *wl, struct sg_client *c)
 {
     struct sg_hist_rec *h = sg_history_add(&wl->history);
     SG_ASSERT_PURE(h != NULL);
-    c->rec = wl->history.count - 1;
     h->client = c->id;
     h->op = c->kind == SG_CALL_GET ? SG_OP_GET : SG_OP_CREATE;
     snprintf(h->key, sizeof h->key, "%s", c->req.key);
@@ -136,9 +137,11 @@ static void record_invoke(struct sg_workload *wl, struct sg_client *c)
     h->invoke_ns = wl->world->now_ns;
     h->outcome = SG_OUTCOME_UNKNOWN;
     wl->stats.attempts++;
+    return wl->history.count - 1;
 }
 
-static void send_call(struct sg_workload *wl, struct sg_client *c)
+/* Packs the client's call with a new msg id into buf; returns its length. */
+static size_t pack_call(struct sg_client *c, uint8_t *buf, size_t cap, uint64_t *msg_id)
 {
     SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
     Cbsaga__Orchestrator__V1__CreateWithdrawalRequest cr =
@@ -162,15 +165,33 @@ static void send_call(struct sg_workload *wl, struct sg_client *c)
         e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_CREATE;
         e.create = &cr;
     }
-    uint8_t buf[1024];
     size_t n = sagasim__node__v1__envelope__get_packed_size(&e);
-    SG_ASSERT_PURE(n <= sizeof buf);
+    SG_ASSERT_PURE(n <= cap);
     sagasim__node__v1__envelope__pack(&e, buf);
-    c->msg_id = e.msg_id;
+    *msg_id = e.msg_id;
+    return n;
+}
+
+/* A concurrent duplicate: the same create once more, at the same instant. */
+static void send_twin(struct sg_workload *wl, struct sg_client *c)
+{
+    uint8_t buf[1024];
+    size_t n = pack_call(c, buf, sizeof buf, &c->twin_msg_id);
+    c->twin_rec = record_invoke(wl, c);
+    sg_world_client_send(wl->world, c->id, SG_NODE_ORCH, buf, n);
+}
+
+static void send_call(struct sg_workload *wl, struct sg_client *c)
+{
+    uint8_t buf[1024];
+    size_t n = pack_call(c, buf, sizeof buf, &c->msg_id);
     c->busy = true;
     c->attempts++;
-    record_invoke(wl, c);
+    c->rec = record_invoke(wl, c);
     sg_world_client_send(wl->world, c->id, SG_NODE_ORCH, buf, n);
+    if (c->kind == SG_CALL_CREATE && c->attempts == 1 &&
+        sg_prng_chance(&c->prng, wl->cfg.twin_pct, 100))
+        send_twin(wl, c);
     c->gen++;
     sg_world_client_timer(wl->world, c->id, wl->world->now_ns + wl->cfg.client_timeout_ns,
                           client_tag(TAG_TIMEOUT, c->gen));
@@ -227,10 +248,10 @@ static bool retryable(uint32_t code)
 }
 
 /* A definite answer ends the call; a retryable one backs off and tries again. */
-static void complete(struct sg_workload *wl, struct sg_client *c, uint32_t code,
-                     const char *withdrawal_id, const char *status)
+static void record_complete(struct sg_workload *wl, size_t rec, uint32_t code,
+                            const char *withdrawal_id, const char *status)
 {
-    struct sg_hist_rec *h = &wl->history.recs[c->rec];
+    struct sg_hist_rec *h = &wl->history.recs[rec];
     h->complete_ns = wl->world->now_ns;
     h->code = code;
     h->outcome = code == SG_CODE_TIMEOUT ? SG_OUTCOME_UNKNOWN : sg_outcome_of_code(code);
@@ -240,6 +261,16 @@ static void complete(struct sg_workload *wl, struct sg_client *c, uint32_t code,
     wl->stats.ok += h->outcome == SG_OUTCOME_OK;
     wl->stats.fail += h->outcome == SG_OUTCOME_FAIL;
     wl->stats.unknown += h->outcome == SG_OUTCOME_UNKNOWN;
+}
+
+static void complete(struct sg_workload *wl, struct sg_client *c, uint32_t code,
+                     const char *withdrawal_id, const char *status)
+{
+    record_complete(wl, c->rec, code, withdrawal_id, status);
+    if (c->twin_msg_id) { /* the twin's answer is no longer awaited */
+        record_complete(wl, c->twin_rec, SG_CODE_TIMEOUT, NULL, NULL);
+        c->twin_msg_id = 0;
+    }
     c->busy = false;
     c->gen++; /* the pending timeout is stale now */
     if (retryable(code) && c->kind != SG_CALL_GET) {
@@ -266,12 +297,18 @@ static void on_reply(struct sg_workload *wl, struct sg_client *c, const uint8_t 
 {
     SgEnvelope *e = sg_wire_decode(bytes, len);
     if (!e) return;
-    if (e->payload_case == SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_REPLY && c->busy &&
-        !c->backing_off && e->correlation_id == c->msg_id) {
-        const Sagasim__Node__V1__ClientReply *r = e->reply;
-        const char *status = NULL;
-        if (r->body_case == SAGASIM__NODE__V1__CLIENT_REPLY__BODY_CREATE) status = r->create->status;
-        if (r->body_case == SAGASIM__NODE__V1__CLIENT_REPLY__BODY_GET) status = r->get->status;
+    if (e->payload_case != SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_REPLY) {
+        sg_wire_free(e);
+        return;
+    }
+    const Sagasim__Node__V1__ClientReply *r = e->reply;
+    const char *status = NULL;
+    if (r->body_case == SAGASIM__NODE__V1__CLIENT_REPLY__BODY_CREATE) status = r->create->status;
+    if (r->body_case == SAGASIM__NODE__V1__CLIENT_REPLY__BODY_GET) status = r->get->status;
+    if (c->twin_msg_id && e->correlation_id == c->twin_msg_id) {
+        record_complete(wl, c->twin_rec, r->code, r->withdrawal_id, status);
+        c->twin_msg_id = 0;
+    } else if (c->busy && !c->backing_off && e->correlation_id == c->msg_id) {
         complete(wl, c, r->code, r->withdrawal_id, status);
     }
     sg_wire_free(e);

@@ -31,6 +31,8 @@ struct sg_workload_config {
     uint32_t invalid_pct;          /* instead of a create: an invalid request */
     uint32_t get_pct;              /* after an OK create: a GetWithdrawal later */
     uint32_t trace_pct;            /* a create carries its own x-trace-id */
+    uint32_t twin_pct;             /* a fresh create is sent twice at once (concurrent
+                                      duplicates; the twin is one attempt, never retried) */
     int64_t think_max_ns;
     int64_t client_timeout_ns;
     int64_t backoff_min_ns, backoff_max_ns;
@@ -52,6 +54,8 @@ struct sg_client {
     char get_id[SG_UUID_LEN + 1];
     uint64_t msg_id, gen, msg_counter;
     size_t rec;                    /* history index of the attempt in flight */
+    uint64_t twin_msg_id;          /* the twin's msg id while its reply is awaited */
+    size_t twin_rec;
     int64_t backoff_ns;
     uint32_t attempts;
     /* a finished create to follow up on */

@@ -164,7 +164,7 @@ static const struct evref *publish(struct fx *f, int db, enum sg_event_type t, i
     e->type = t;
     e->wi = wi;
     snprintf(e->topic, sizeof e->topic, "cbsaga.%s", sg_event_route(t));
-    struct sg_event_fields ef = {w->wid, w->user, w->asset, w->amount, w->dest, reason};
+    struct sg_event_fields ef = {w->wid, w->user, w->asset, w->amount, w->dest, reason, NULL};
     uint8_t *buf = NULL;
     size_t len = 0;
     enum sg_err err = sg_event_pack(t, &ef, e->id, w->trace, "2026-01-01T00:00:00.000Z", &buf,

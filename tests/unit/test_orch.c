@@ -528,6 +528,102 @@ static void orch__create_unavailable__commit_sync_fails(void **state)
     st_free(t);
 }
 
+/* ---- crashes around the two steps ---- */
+
+static void set_crash(struct simtest *t, const char *point, enum sg_role role)
+{
+    snprintf(t->w->opt.crash_point, sizeof t->w->opt.crash_point, "%s", point);
+    t->w->opt.crash_role = role;
+    t->w->opt.crash_hit = 1;
+}
+
+static void orch__create_recovers__crash_after_reserve(void **state)
+{
+    (void)state;
+    struct simtest *t = new_approving(43);
+    set_crash(t, "orch.after_reserve", SG_ROLE_ORCH);
+    uint64_t m = st_create(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    st_run_for(t, 100 * SG_MS);
+    assert_null(st_reply_to(t, m)); /* the client would time out: outcome unknown */
+    assert_int_equal(t->w->nodes[SG_ROLE_ORCH].crashes, 1);
+    st_run_for(t, 2 * SG_SEC); /* restarted */
+    sqlite3 *db = st_node_db(t, SG_ROLE_ORCH);
+    assert_non_null(db);
+    /* The reservation was durable; nothing else was written. */
+    assert_int_equal(st_int(db, "SELECT COUNT(*) FROM idempotency WHERE status = 'RESERVED'"), 1);
+    assert_int_equal(st_int(db, "SELECT COUNT(*) FROM withdrawals"), 0);
+    char reserved_id[40];
+    qtext(db, reserved_id, sizeof reserved_id, "SELECT withdrawal_id FROM idempotency");
+    /* Retry like a client: ABORTED while the lease lives, then a takeover settles it. */
+    const struct st_reply *r = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    assert_int_equal(r->code, SG_CODE_ABORTED);
+    int64_t end = t->w->now_ns + 4 * t->cfg.lease_ttl_ns;
+    while (r->code != SG_CODE_OK && t->w->now_ns < end) {
+        st_run_for(t, SG_SEC);
+        r = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    }
+    assert_int_equal(r->code, SG_CODE_OK);
+    assert_string_equal(r->withdrawal_id, reserved_id);
+    assert_string_equal(st_settle(t, reserved_id, 5 * SG_SEC), "COMPLETED");
+    assert_int_equal(st_int(st_node_db(t, SG_ROLE_ORCH), "SELECT COUNT(*) FROM withdrawals"), 1);
+    st_free(t);
+}
+
+static void orch__create_durable__crash_after_commit(void **state)
+{
+    (void)state;
+    struct simtest *t = new_approving(44);
+    set_crash(t, "orch.after_commit", SG_ROLE_ORCH);
+    uint64_t m = st_create(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    st_run_for(t, 100 * SG_MS);
+    assert_null(st_reply_to(t, m)); /* committed, but the reply never left */
+    assert_int_equal(t->w->nodes[SG_ROLE_ORCH].crashes, 1);
+    st_run_for(t, 2 * SG_SEC);
+    sqlite3 *db = st_node_db(t, SG_ROLE_ORCH);
+    assert_non_null(db);
+    assert_int_equal(st_int(db, "SELECT COUNT(*) FROM withdrawals"), 1);
+    char wid[40];
+    qtext(db, wid, sizeof wid, "SELECT withdrawal_id FROM withdrawals");
+    /* After the restart the relay publishes the committed outbox and the saga runs. */
+    assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
+    const struct st_reply *r = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    assert_int_equal(r->code, SG_CODE_OK);
+    assert_string_equal(r->withdrawal_id, wid);
+    assert_string_equal(r->status, "COMPLETED");
+    assert_int_equal(st_int(st_node_db(t, SG_ROLE_ORCH), "SELECT COUNT(*) FROM withdrawals"), 1);
+    st_free(t);
+}
+
+static void orch__deadline__rearmed_after_restart(void **state)
+{
+    (void)state;
+    struct sg_config cfg;
+    sg_config_default(&cfg);
+    cfg.identity_reject_num = 0;
+    cfg.risk_reject_num = 0;
+    cfg.saga_deadline_ns = 3 * SG_SEC;
+    struct simtest *t = st_new_cfg(45, &cfg);
+    sg_world_stop(t->w, SG_ROLE_IDENTITY); /* the saga stalls at REQUESTED */
+    const struct st_reply *r = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    assert_int_equal(r->code, SG_CODE_OK);
+    char wid[40];
+    snprintf(wid, sizeof wid, "%s", r->withdrawal_id);
+    st_run_for(t, SG_SEC);
+    /* A crash forgets the armed timer; recovery re-arms it from the persisted deadline. */
+    sg_world_crash(t->w, SG_ROLE_ORCH, true);
+    assert_string_equal(st_settle(t, wid, 10 * SG_SEC), "CANCELED");
+    char s[64];
+    qtext(st_node_db(t, SG_ROLE_ORCH), s, sizeof s,
+          "SELECT failure_reason FROM withdrawals WHERE withdrawal_id = '%s'", wid);
+    assert_string_equal(s, "saga deadline exceeded");
+    /* Canceled at the deadline (3 s after creation), not a restart delay later. */
+    int64_t created = qint(st_node_db(t, SG_ROLE_ORCH), "SELECT created_at_ns FROM withdrawals");
+    int64_t canceled = qint(st_node_db(t, SG_ROLE_ORCH), "SELECT updated_at_ns FROM withdrawals");
+    assert_true(canceled - created >= 3 * SG_SEC);
+    assert_true(canceled - created < 3 * SG_SEC + 50 * SG_MS);
+    st_free(t);
+}
+
 /* ---- trace ids ---- */
 
 #define TRACE_GIVEN "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -613,6 +709,9 @@ int main(void)
         cmocka_unit_test(orch__get_ok__upper_case_id),
         cmocka_unit_test(orch__create_writes__rows_and_outbox_together),
         cmocka_unit_test(orch__create_unavailable__commit_sync_fails),
+        cmocka_unit_test(orch__create_recovers__crash_after_reserve),
+        cmocka_unit_test(orch__create_durable__crash_after_commit),
+        cmocka_unit_test(orch__deadline__rearmed_after_restart),
         cmocka_unit_test(orch__trace_id__taken_from_envelope),
         cmocka_unit_test(orch__trace_id__generated_when_absent),
     };

@@ -178,6 +178,31 @@ static void relay__republishes__crash_after_ack(void **state)
     st_free(t);
 }
 
+static void relay__resends__broker_crash_after_append(void **state)
+{
+    (void)state;
+    struct simtest *t = new_approving(205);
+    snprintf(t->w->opt.crash_point, sizeof t->w->opt.crash_point, "broker.after_append");
+    t->w->opt.crash_role = SG_ROLE_BROKER;
+    t->w->opt.crash_hit = 1;
+    char wid[40], verify_id[40];
+    create_ok(t, "k1", wid);
+    qtext(st_node_db(t, SG_ROLE_ORCH), verify_id, sizeof verify_id,
+          "SELECT event_id FROM outbox WHERE event_type = 'VerifyIdentityRequested'");
+    assert_string_equal(st_settle(t, wid, 10 * SG_SEC), "COMPLETED");
+    st_run_for(t, SG_SEC);
+    assert_int_equal(t->w->nodes[SG_ROLE_BROKER].crashes, 1);
+    /* The append was durable but never acknowledged: the relay sent the batch again. */
+    assert_int_equal(log_count_event(t, verify_id), 2);
+    sqlite3 *id = st_node_db(t, SG_ROLE_IDENTITY);
+    assert_int_equal(st_int(id, "SELECT COUNT(*) FROM decisions"), 1);
+    assert_int_equal(qint(id, "SELECT COUNT(*) FROM inbox WHERE event_id = '%s'", verify_id), 1);
+    assert_int_equal(sg_world_node(t->w, SG_ROLE_IDENTITY)->u.decider.svc.consumer.stats.duplicates,
+                     1);
+    assert_position_at_end(t, SG_ROLE_ORCH);
+    st_free(t);
+}
+
 static void relay__position__reaches_max_outbox_seq(void **state)
 {
     (void)state;
@@ -275,6 +300,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(relay__republishes__crash_after_ack),
+        cmocka_unit_test(relay__resends__broker_crash_after_append),
         cmocka_unit_test(relay__position__reaches_max_outbox_seq),
         cmocka_unit_test(relay__publishes_nothing__clean_restart),
         cmocka_unit_test(relay__retries__broker_down),

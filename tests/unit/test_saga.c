@@ -19,9 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker.h"
 #include "codes.h"
-#include "ids.h"
 #include "simtest.h"
 
 #define USER_A "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab"
@@ -209,6 +207,11 @@ static void saga__fails__user_denied(void **state)
     assert_int_equal(qint(st_node_db(t, SG_ROLE_IDENTITY), "SELECT COUNT(*) FROM decisions"
                           " WHERE decision = 'REJECTED' AND reason = 'identity: user denied'"),
                      1);
+    /* The deny list matches the normalised (lower-case) user id. */
+    create_ok(t, "00000000-0000-4000-8000-00000000DEAD", "BTC", 1000, "k2", wid);
+    assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "FAILED");
+    reason_of(t, wid, s, sizeof s);
+    assert_string_equal(s, "identity: user denied");
     st_free(t);
 }
 
@@ -299,7 +302,7 @@ static void saga__ignores__decision_after_terminal(void **state)
 
     /* A second IdentityVerified with a fresh event id, as a rogue or replayed producer. */
     static const char event_id[] = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
-    struct sg_event_fields f = {wid, USER_A, "BTC", 1000, "addr", ""};
+    struct sg_event_fields f = {wid, USER_A, "BTC", 1000, "addr", "", NULL};
     uint8_t *buf = NULL;
     size_t len = 0;
     assert_int_equal(sg_event_pack(SG_EVT_IDENTITY_VERIFIED, &f, event_id, "trace",

@@ -1,0 +1,190 @@
+/*
+ * args.c: the options run, sweep and bench share (see cli.h), and the replay command that
+ * names them all again.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bugs.h"
+#include "cli.h"
+#include "scenario.h"
+
+static int bad(const char *cmd, const char *what, const char *arg)
+{
+    fprintf(stderr, "sagasim %s: %s '%s' (see sagasim %s --help)\n", cmd, what,
+            arg ? arg : "", cmd);
+    return SG_EXIT_USAGE;
+}
+
+static bool allowed_opt(const char *allowed, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = allowed; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == allowed || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return true;
+    return false;
+}
+
+static bool parse_range(const char *s, uint64_t *a, uint64_t *b)
+{
+    const char *dots = strstr(s, "..");
+    if (!dots) return sg_cli_parse_u64(s, a) && (*b = *a, true);
+    char left[32];
+    size_t n = (size_t)(dots - s);
+    if (n == 0 || n >= sizeof left) return false;
+    memcpy(left, s, n);
+    left[n] = '\0';
+    return sg_cli_parse_u64(left, a) && sg_cli_parse_u64(dots + 2, b) && *a <= *b;
+}
+
+static bool parse_crash_at(const char *s, struct sg_cli_opts *o)
+{
+    char buf[96];
+    if (strlen(s) >= sizeof buf) return false;
+    strcpy(buf, s);
+    char *point = strchr(buf, ':');
+    if (!point) return false;
+    *point++ = '\0';
+    char *hit = strchr(point, ':');
+    uint64_t n = 1;
+    if (hit) {
+        *hit++ = '\0';
+        if (!sg_cli_parse_u64(hit, &n) || n == 0 || n > 1000000) return false;
+    }
+    o->crash_role = -1;
+    for (int r = 0; r < SG_ROLE_COUNT; r++)
+        if (strcmp(buf, sg_role_name((enum sg_role)r)) == 0) o->crash_role = r;
+    size_t count = 0;
+    const struct sg_crashpoint *cp = sg_crashpoints(&count);
+    bool known = false;
+    for (size_t i = 0; i < count; i++)
+        known |= (int)cp[i].role == o->crash_role && strcmp(cp[i].point, point) == 0;
+    if (!known || strlen(point) >= sizeof o->crash_point) return false;
+    strcpy(o->crash_point, point);
+    o->crash_hit = (uint32_t)n;
+    return true;
+}
+
+/* One option with its value; returns 0, or an exit code. */
+static int parse_one(const char *cmd, const char *opt, const char *val, struct sg_cli_opts *o)
+{
+    uint64_t n = 0, m = 0;
+    if (strcmp(opt, "seed") == 0) {
+        if (!sg_cli_parse_u64(val, &o->seed)) return bad(cmd, "invalid seed", val);
+    } else if (strcmp(opt, "seeds") == 0) {
+        if (!parse_range(val, &o->seed_from, &o->seed_to))
+            return bad(cmd, "invalid seed range (A..B, A <= B)", val);
+        o->has_seeds = true;
+    } else if (strcmp(opt, "withdrawals") == 0) {
+        if (!sg_cli_parse_u64(val, &n) || n == 0 || n > 1000000)
+            return bad(cmd, "invalid --withdrawals (1..1000000)", val);
+        o->withdrawals = (uint32_t)n;
+    } else if (strcmp(opt, "scenario") == 0) {
+        struct sg_run_config probe;
+        sg_run_config_default(&probe, 1);
+        if (strlen(val) >= sizeof o->scenario || !sg_scenario_apply(val, &probe))
+            return bad(cmd, "unknown scenario (try: sagasim scenarios)", val);
+        strcpy(o->scenario, val);
+    } else if (strcmp(opt, "bug") == 0) {
+        enum sg_bug b = sg_bug_parse(val);
+        if (b == SG_BUG_COUNT) return bad(cmd, "unknown bug (try: sagasim bugs)", val);
+        o->bugs |= 1ull << b;
+    } else if (strcmp(opt, "crash-at") == 0) {
+        if (!parse_crash_at(val, o))
+            return bad(cmd, "invalid --crash-at NODE:POINT[:N] (try: sagasim crashpoints)", val);
+    } else if (strcmp(opt, "trace") == 0) {
+        o->trace_path = val;
+    } else if (strcmp(opt, "report") == 0) {
+        o->report_dir = val;
+    } else if (strcmp(opt, "jobs") == 0) {
+        if (!sg_cli_parse_u64(val, &n) || n == 0 || n > 256) return bad(cmd, "invalid --jobs", val);
+        o->jobs = (uint32_t)n;
+    } else if (strcmp(opt, "shard") == 0) {
+        const char *slash = strchr(val, '/');
+        char left[24];
+        size_t len = slash ? (size_t)(slash - val) : 0;
+        if (!slash || len == 0 || len >= sizeof left) return bad(cmd, "invalid --shard i/n", val);
+        memcpy(left, val, len);
+        left[len] = '\0';
+        if (!sg_cli_parse_u64(left, &n) || !sg_cli_parse_u64(slash + 1, &m) || n == 0 || n > m ||
+            m > 1000000)
+            return bad(cmd, "invalid --shard i/n (1 <= i <= n)", val);
+        o->shard_i = (uint32_t)n;
+        o->shard_n = (uint32_t)m;
+    } else {
+        return bad(cmd, "unknown option", opt);
+    }
+    return 0;
+}
+
+int sg_cli_parse(int argc, char **argv, const char *cmd, const char *usage,
+                 const char *allowed, struct sg_cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    strcpy(o->scenario, "default");
+    o->seed = 1;
+    o->crash_role = -1;
+    o->jobs = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (strncmp(arg, "--", 2) != 0 || !allowed_opt(allowed, arg + 2))
+            return bad(cmd, "unknown option", arg);
+        const char *name = arg + 2;
+        if (strcmp(name, "swarm") == 0) o->swarm = true;
+        else if (strcmp(name, "check-determinism") == 0) o->check_determinism = true;
+        else if (strcmp(name, "crashpoints") == 0) o->crashpoints = true;
+        else if (i + 1 >= argc) return bad(cmd, "missing value for", arg);
+        else {
+            int rc = parse_one(cmd, name, argv[++i], o);
+            if (rc) return rc;
+        }
+    }
+    return 0;
+}
+
+void sg_cli_config(const struct sg_cli_opts *o, uint64_t seed, struct sg_run_config *rc)
+{
+    sg_run_config_default(rc, seed);
+    rc->cfg.bugs = o->bugs;
+    bool known = sg_scenario_apply(o->scenario, rc);
+    (void)known; /* validated when parsed */
+    if (o->swarm) sg_faults_swarm(&rc->world.faults, seed);
+    if (o->withdrawals) rc->wl.withdrawals = o->withdrawals;
+    if (o->crash_role >= 0) {
+        rc->world.crash_role = (enum sg_role)o->crash_role;
+        snprintf(rc->world.crash_point, sizeof rc->world.crash_point, "%s", o->crash_point);
+        rc->world.crash_hit = o->crash_hit;
+    }
+}
+
+void sg_cli_replay(const struct sg_cli_opts *o, uint64_t seed, char *buf, size_t cap)
+{
+    size_t used = 0;
+    int n = snprintf(buf, cap, "sagasim run --scenario %s --seed %" PRIu64, o->scenario, seed);
+    used = n > 0 ? (size_t)n : 0;
+#define APPEND(...)                                                                    \
+    do {                                                                               \
+        if (used < cap) {                                                              \
+            int k = snprintf(buf + used, cap - used, __VA_ARGS__);                     \
+            if (k > 0) used += (size_t)k;                                              \
+        }                                                                              \
+    } while (0)
+    if (o->withdrawals) APPEND(" --withdrawals %u", o->withdrawals);
+    else {
+        struct sg_run_config rc;
+        sg_cli_config(o, seed, &rc);
+        APPEND(" --withdrawals %u", rc.wl.withdrawals);
+    }
+    for (int b = 0; b < SG_BUG_COUNT; b++)
+        if (sg_bug_on(o->bugs, (enum sg_bug)b)) APPEND(" --bug %s", sg_bug_info((enum sg_bug)b)->name);
+    if (o->swarm) APPEND(" --swarm");
+    if (o->crash_role >= 0)
+        APPEND(" --crash-at %s:%s:%u", sg_role_name((enum sg_role)o->crash_role), o->crash_point,
+               o->crash_hit);
+#undef APPEND
+}
