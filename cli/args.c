@@ -93,6 +93,9 @@ static int parse_one(const char *cmd, const char *opt, const char *val, struct s
     } else if (strcmp(opt, "crash-at") == 0) {
         if (!parse_crash_at(val, o))
             return bad(cmd, "invalid --crash-at NODE:POINT[:N] (try: sagasim crashpoints)", val);
+    } else if (strcmp(opt, "perturb") == 0) {
+        if (!sg_cli_parse_u64(val, &o->perturb) || o->perturb == 0)
+            return bad(cmd, "invalid --perturb", val);
     } else if (strcmp(opt, "trace") == 0) {
         o->trace_path = val;
     } else if (strcmp(opt, "report") == 0) {

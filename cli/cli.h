@@ -31,6 +31,7 @@ struct sg_cli_opts {
     uint32_t shard_i, shard_n;     /* --shard i/n (sweep) */
     bool crashpoints;              /* --crashpoints (sweep) */
     const char *report_dir;        /* --report DIR */
+    uint64_t perturb;              /* --perturb N (run --check-determinism self-test) */
 };
 
 /* Parses argv[1..] (argv[0] is the subcommand). Accepted options are named in `allowed`
@@ -52,5 +53,7 @@ void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config
                          const struct sg_run_result *res);
 
 int sg_cmd_run(int argc, char **argv);
+int sg_cmd_sweep(int argc, char **argv);
+int sg_cmd_list(int argc, char **argv); /* bugs, scenarios, crashpoints */
 
 #endif

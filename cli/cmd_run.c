@@ -22,11 +22,13 @@ static const char usage[] =
     "  --crash-at N:P[:K]   crash node N at the K-th hit of fault point P (sagasim crashpoints)\n"
     "  --trace FILE         write every trace record to FILE\n"
     "  --check-determinism  run twice and compare the traces record by record\n"
+    "  --perturb N          (self-test) with --check-determinism: delay the N-th message of\n"
+    "                       the second run by 1 ns, which must be reported as divergence\n"
     "stdout: key=value lines (seed, scenario, hash, verdict, figures, violations, replay).\n"
     "exit: 0 all hold, 1 violation, 2 bad usage, 3 nondeterminism.\n";
 
 static const char allowed[] =
-    "scenario,seed,withdrawals,bug,swarm,crash-at,trace,check-determinism";
+    "scenario,seed,withdrawals,bug,swarm,crash-at,trace,check-determinism,perturb";
 
 /* Runs the seed twice with every trace record kept and compares them. Returns the exit
  * code: 3 on divergence (it wins over 1), else that of the first run. */
@@ -37,7 +39,10 @@ static int check_determinism(const struct sg_cli_opts *o, struct sg_run_config *
                              calloc(1, sizeof(struct sg_world))};
     struct sg_run_result res[2];
     int code = SG_EXIT_USAGE;
-    if (!w[0] || !w[1] || !sg_run_keep(rc, &res[0], w[0]) || !sg_run_keep(rc, &res[1], w[1])) {
+    struct sg_run_config second = *rc;
+    second.world.perturb_message = o->perturb;
+    if (!w[0] || !w[1] || !sg_run_keep(rc, &res[0], w[0]) ||
+        !sg_run_keep(&second, &res[1], w[1])) {
         fprintf(stderr, "sagasim run: out of memory\n");
         goto done;
     }

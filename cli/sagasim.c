@@ -13,8 +13,12 @@ static const char usage[] =
     "identity, risk) in one seeded process; every run is judged by invariants I1-I10.\n"
     "\n"
     "commands:\n"
-    "  run      run one seeded scenario and judge it (sagasim run --help)\n"
-    "  help     this text\n"
+    "  run          run one seeded scenario and judge it (sagasim run --help)\n"
+    "  sweep        run a range of seeds in parallel and judge each (sagasim sweep --help)\n"
+    "  bugs         list the planted bugs: NAME, invariant, catching scenario, defect\n"
+    "  scenarios    list the scenarios with their purpose\n"
+    "  crashpoints  list the named fault points (NODE:POINT) for --crash-at\n"
+    "  help         this text\n"
     "\n"
     "exit codes: 0 all invariants hold, 1 violation, 2 bad usage or input,\n"
     "            3 nondeterminism found\n";
@@ -26,7 +30,12 @@ int main(int argc, char **argv)
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? SG_EXIT_USAGE : SG_EXIT_OK;
     }
-    if (strcmp(argv[1], "run") == 0) return sg_cmd_run(argc - 1, argv + 1);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0) return sg_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0) return sg_cmd_sweep(argc - 1, argv + 1);
+    if (strcmp(cmd, "bugs") == 0 || strcmp(cmd, "scenarios") == 0 ||
+        strcmp(cmd, "crashpoints") == 0)
+        return sg_cmd_list(argc - 1, argv + 1);
     fprintf(stderr, "sagasim: unknown command '%s' (try: sagasim help)\n", argv[1]);
     return SG_EXIT_USAGE;
 }

@@ -51,7 +51,7 @@ static enum sg_err load_log_ends(struct sg_broker *b)
         if (t >= 0 && p >= 0 && p < SG_PARTITIONS_MAX)
             b->next_offset[t][p] = (uint64_t)sqlite3_column_int64(st, 2);
     }
-    sqlite3_finalize(st);
+    sg_db_done(st);
     return rc == SQLITE_DONE ? SG_OK : SG_ERR_IO;
 }
 
@@ -156,7 +156,7 @@ static enum sg_err committed_offset(struct sg_broker *b, const char *group, uint
     if (!st) return SG_ERR_IO;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) *out = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    sg_db_done(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SG_OK : SG_ERR_IO;
 }
 
@@ -203,7 +203,7 @@ static size_t read_records(struct sg_broker *b, uint32_t t, uint32_t p, uint64_t
         r->value.len = vlen;
         recs[n++] = r;
     }
-    sqlite3_finalize(st);
+    sg_db_done(st);
     *out = recs;
     return n;
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "db.h"
 #include "env.h"
 #include "err.h"
 #include "wire.h"
@@ -36,7 +37,7 @@ struct sg_parked_fetch {
 struct sg_broker {
     const struct sg_env *env;
     const struct sg_config *cfg;
-    sqlite3 *db;
+    struct sg_db *db;
     uint64_t msg_counter;
     uint64_t next_offset[SG_TOPIC_COUNT][SG_PARTITIONS_MAX];
     struct sg_parked_fetch parked[SG_PARKED_MAX];

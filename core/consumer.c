@@ -12,7 +12,7 @@
 #include "timer.h"
 
 void sg_consumer_init(struct sg_consumer *c, const struct sg_env *env,
-                      const struct sg_config *cfg, sqlite3 *db, uint64_t *msg_counter,
+                      const struct sg_config *cfg, struct sg_db *db, uint64_t *msg_counter,
                       const char *group, const char *const *topics, sg_consume_fn fn,
                       void *fn_ctx)
 {
@@ -90,7 +90,7 @@ static bool inbox_has(struct sg_consumer *c, const char *key, enum sg_err *err)
         return false;
     }
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sg_db_done(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) *err = SG_ERR_IO;
     return rc == SQLITE_ROW;
 }

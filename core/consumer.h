@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "db.h"
 #include "env.h"
 #include "err.h"
 #include "outbox.h"
@@ -27,7 +28,7 @@ enum { SG_CONSUMER_SUBS_MAX = 32 };
 
 /* Applies one decoded record inside the open transaction; sets *result. Returns non-OK
  * only for an I/O failure (the whole batch then rolls back and is fetched again). */
-typedef enum sg_err (*sg_consume_fn)(void *ctx, sqlite3 *db, const SgRecord *rec,
+typedef enum sg_err (*sg_consume_fn)(void *ctx, struct sg_db *db, const SgRecord *rec,
                                      const SgEvent *ev, enum sg_inbox_result *result);
 
 struct sg_consumer_sub {
@@ -45,7 +46,7 @@ struct sg_consumer_stats {
 struct sg_consumer {
     const struct sg_env *env;
     const struct sg_config *cfg;
-    sqlite3 *db;
+    struct sg_db *db;
     uint64_t *msg_counter;
     const char *group;
     struct sg_consumer_sub subs[SG_CONSUMER_SUBS_MAX];
@@ -57,7 +58,7 @@ struct sg_consumer {
 
 /* topics: NULL-terminated list; each gets cfg->partitions subscriptions. */
 void sg_consumer_init(struct sg_consumer *c, const struct sg_env *env,
-                      const struct sg_config *cfg, sqlite3 *db, uint64_t *msg_counter,
+                      const struct sg_config *cfg, struct sg_db *db, uint64_t *msg_counter,
                       const char *group, const char *const *topics, sg_consume_fn fn,
                       void *fn_ctx);
 /* Sends the first fetch of every subscription. */

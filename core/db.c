@@ -5,28 +5,30 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "assert.h"
 
-void sg_db_trace_err(const struct sg_env *env, sqlite3 *db, int rc, const char *where)
+void sg_db_trace_err(const struct sg_env *env, sqlite3 *h, int rc, const char *where)
 {
     sg_trace(env, "sqlite_error rc=%d ext=%d at=%s", rc & 0xff,
-             db ? sqlite3_extended_errcode(db) : rc, where);
+             h ? sqlite3_extended_errcode(h) : rc, where);
 }
 
-enum sg_err sg_db_exec(const struct sg_env *env, sqlite3 *db, const char *sql)
+enum sg_err sg_db_exec(const struct sg_env *env, struct sg_db *db, const char *sql)
 {
     SG_ASSERT(env, db != NULL);
-    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        sg_db_trace_err(env, db, rc, sql);
+        sg_db_trace_err(env, db->h, rc, sql);
         return SG_ERR_IO;
     }
     return SG_OK;
 }
 
-static enum sg_err check_journal_mode(const struct sg_env *env, sqlite3 *db, const char *want)
+static enum sg_err check_journal_mode(const struct sg_env *env, struct sg_db *db,
+                                      const char *want)
 {
     sqlite3_stmt *st = sg_db_prepare(env, db, "PRAGMA journal_mode");
     if (!st) return SG_ERR_IO;
@@ -35,7 +37,7 @@ static enum sg_err check_journal_mode(const struct sg_env *env, sqlite3 *db, con
         const unsigned char *mode = sqlite3_column_text(st, 0);
         if (mode && strcmp((const char *)mode, want) == 0) err = SG_OK;
     }
-    sqlite3_finalize(st);
+    sg_db_done(st);
     if (err != SG_OK) sg_trace(env, "db_journal_mode_not %s", want);
     return err;
 }
@@ -48,29 +50,33 @@ static int count_commit(void *arg)
 }
 
 enum sg_err sg_db_open(const struct sg_env *env, const char *name, const char *schema,
-                       bool rollback_journal, sqlite3 **db_out)
+                       bool rollback_journal, struct sg_db **db_out)
 {
     SG_ASSERT(env, name != NULL);
     SG_ASSERT(env, db_out != NULL);
     char path[256];
     int n = snprintf(path, sizeof path, "%s/%s", env->data_dir ? env->data_dir : ".", name);
     SG_ASSERT(env, n > 0 && (size_t)n < sizeof path);
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+    struct sg_db *db = calloc(1, sizeof *db);
+    if (!db) return SG_ERR_FULL;
+    db->env = env;
+    /* NOMUTEX: one thread per connection in both modes (the sim, a live service). */
+    int rc = sqlite3_open_v2(path, &db->h,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              env->vfs_name);
     if (rc != SQLITE_OK) {
-        sg_db_trace_err(env, db, rc, "open");
+        sg_db_trace_err(env, db->h, rc, "open");
         goto fail;
     }
     /* PLANTED BUG hook: rollback_journal selects DELETE + synchronous=NORMAL, a setting
-     * that corrupts under power loss (notes/sqlite-fault-model.md). */
+     * that loses or corrupts commits under power loss (notes/sqlite-fault-model.md). */
     const char *pragmas = rollback_journal
         ? "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=DELETE; PRAGMA synchronous=NORMAL;"
         : "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
     if (sg_db_exec(env, db, pragmas) != SG_OK) goto fail;
     if (check_journal_mode(env, db, rollback_journal ? "delete" : "wal") != SG_OK) goto fail;
     if (sg_db_exec(env, db, schema) != SG_OK) goto fail;
-    if (env->commit_count) sqlite3_commit_hook(db, count_commit, env->commit_count);
+    if (env->commit_count) sqlite3_commit_hook(db->h, count_commit, env->commit_count);
     *db_out = db;
     return SG_OK;
 fail:
@@ -78,50 +84,79 @@ fail:
     return SG_ERR_IO;
 }
 
-void sg_db_close(sqlite3 **db)
+void sg_db_close(struct sg_db **db)
 {
     if (!*db) return;
     /* Finalize every statement first: one left open keeps a zombie connection alive. */
-    for (int i = 0; i < 10000; i++) {
-        sqlite3_stmt *st = sqlite3_next_stmt(*db, NULL);
+    for (int i = 0; i < 10000 && (*db)->h; i++) {
+        sqlite3_stmt *st = sqlite3_next_stmt((*db)->h, NULL);
         if (!st) break;
         sqlite3_finalize(st);
     }
-    sqlite3_close_v2(*db);
+    sqlite3_close_v2((*db)->h);
+    free(*db);
     *db = NULL;
 }
 
-enum sg_err sg_db_begin(const struct sg_env *env, sqlite3 *db)
+/* Steps a cached statement once; SQLite's result code. */
+static int step_once(struct sg_db *db, const char *sql)
 {
-    return sg_db_exec(env, db, "BEGIN IMMEDIATE");
+    sqlite3_stmt *st = sg_db_prepare(db->env, db, sql);
+    if (!st) return SQLITE_ERROR;
+    int rc = sqlite3_step(st);
+    sg_db_done(st);
+    return rc;
 }
 
-enum sg_err sg_db_commit(const struct sg_env *env, sqlite3 *db)
+enum sg_err sg_db_begin(const struct sg_env *env, struct sg_db *db)
 {
-    int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        sg_db_trace_err(env, db, rc, "commit");
-        sg_db_rollback(db);
-        return SG_ERR_IO;
+    int rc = step_once(db, "BEGIN IMMEDIATE");
+    if (rc == SQLITE_DONE) return SG_OK;
+    sg_db_trace_err(env, db->h, rc, "begin");
+    return SG_ERR_IO;
+}
+
+enum sg_err sg_db_commit(const struct sg_env *env, struct sg_db *db)
+{
+    int rc = step_once(db, "COMMIT");
+    if (rc == SQLITE_DONE) return SG_OK;
+    sg_db_trace_err(env, db->h, rc, "commit");
+    sg_db_rollback(db);
+    return SG_ERR_IO;
+}
+
+void sg_db_rollback(struct sg_db *db)
+{
+    if (db && db->h && !sqlite3_get_autocommit(db->h))
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+sqlite3_stmt *sg_db_prepare(const struct sg_env *env, struct sg_db *db, const char *sql)
+{
+    for (size_t i = 0; i < db->cached; i++) {
+        if (db->cache[i].sql != sql) continue;
+        SG_ASSERT(env, !sqlite3_stmt_busy(db->cache[i].st)); /* not in use twice */
+        return db->cache[i].st;
     }
-    return SG_OK;
-}
-
-void sg_db_rollback(sqlite3 *db)
-{
-    if (db && !sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-sqlite3_stmt *sg_db_prepare(const struct sg_env *env, sqlite3 *db, const char *sql)
-{
+    SG_ASSERT(env, db->cached < SG_DB_CACHE_MAX);
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
     if (rc != SQLITE_OK) {
-        sg_db_trace_err(env, db, rc, sql);
+        sg_db_trace_err(env, db->h, rc, sql);
         sqlite3_finalize(st);
         return NULL;
     }
+    db->cache[db->cached].sql = sql;
+    db->cache[db->cached].st = st;
+    db->cached++;
     return st;
+}
+
+void sg_db_done(sqlite3_stmt *st)
+{
+    if (!st) return;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
 }
 
 int sg_db_bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -138,7 +173,7 @@ enum sg_err sg_db_run(const struct sg_env *env, sqlite3_stmt *st)
         sg_db_trace_err(env, sqlite3_db_handle(st), rc, sqlite3_sql(st));
         err = SG_ERR_IO;
     }
-    sqlite3_finalize(st);
+    sg_db_done(st);
     return err;
 }
 
@@ -151,7 +186,7 @@ void sg_db_col_text(sqlite3_stmt *st, int i, char *buf, size_t cap)
     buf[n] = '\0';
 }
 
-static sqlite3_stmt *stmt_vf(const struct sg_env *env, sqlite3 *db, const char *sql,
+static sqlite3_stmt *stmt_vf(const struct sg_env *env, struct sg_db *db, const char *sql,
                              const char *types, va_list ap)
 {
     sqlite3_stmt *st = sg_db_prepare(env, db, sql);
@@ -173,14 +208,14 @@ static sqlite3_stmt *stmt_vf(const struct sg_env *env, sqlite3 *db, const char *
         }
     }
     if (rc != SQLITE_OK) {
-        sg_db_trace_err(env, db, rc, "bind");
-        sqlite3_finalize(st);
+        sg_db_trace_err(env, db->h, rc, "bind");
+        sg_db_done(st);
         return NULL;
     }
     return st;
 }
 
-sqlite3_stmt *sg_db_stmtf(const struct sg_env *env, sqlite3 *db, const char *sql,
+sqlite3_stmt *sg_db_stmtf(const struct sg_env *env, struct sg_db *db, const char *sql,
                           const char *types, ...)
 {
     va_list ap;
@@ -190,7 +225,7 @@ sqlite3_stmt *sg_db_stmtf(const struct sg_env *env, sqlite3 *db, const char *sql
     return st;
 }
 
-enum sg_err sg_db_runf(const struct sg_env *env, sqlite3 *db, int *changes_out,
+enum sg_err sg_db_runf(const struct sg_env *env, struct sg_db *db, int *changes_out,
                        const char *sql, const char *types, ...)
 {
     va_list ap;
@@ -199,6 +234,6 @@ enum sg_err sg_db_runf(const struct sg_env *env, sqlite3 *db, int *changes_out,
     va_end(ap);
     if (!st) return SG_ERR_IO;
     enum sg_err err = sg_db_run(env, st);
-    if (changes_out) *changes_out = err == SG_OK ? sqlite3_changes(db) : 0;
+    if (changes_out) *changes_out = err == SG_OK ? sqlite3_changes(db->h) : 0;
     return err;
 }

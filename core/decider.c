@@ -31,19 +31,19 @@ const char *sg_decider_db_name(enum sg_decider_role role)
     return roles[role].db_name;
 }
 
-static enum sg_err already_decided(struct sg_decider *d, sqlite3 *db, const char *wid,
+static enum sg_err already_decided(struct sg_decider *d, struct sg_db *db, const char *wid,
                                    bool *out)
 {
     sqlite3_stmt *st = sg_db_stmtf(d->svc.env, db,
                                    "SELECT 1 FROM decisions WHERE withdrawal_id = ?", "t", wid);
     if (!st) return SG_ERR_IO;
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sg_db_done(st);
     *out = rc == SQLITE_ROW;
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SG_OK : SG_ERR_IO;
 }
 
-static enum sg_err consume(void *ctx, sqlite3 *db, const SgRecord *rec, const SgEvent *ev,
+static enum sg_err consume(void *ctx, struct sg_db *db, const SgRecord *rec, const SgEvent *ev,
                            enum sg_inbox_result *result)
 {
     (void)rec;

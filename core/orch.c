@@ -22,7 +22,7 @@ static enum sg_err rearm_deadlines(struct sg_orch *o)
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         sg_orch_arm_deadline(o, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
-    sqlite3_finalize(st);
+    sg_db_done(st);
     return rc == SQLITE_DONE ? SG_OK : SG_ERR_IO;
 }
 
@@ -101,7 +101,7 @@ enum sg_err sg_orch_load(struct sg_orch *o, const char *withdrawal_id, struct sg
         w->deadline_ns = sqlite3_column_int64(st, 11);
         w->saga_id = sqlite3_column_int64(st, 12);
     }
-    sqlite3_finalize(st);
+    sg_db_done(st);
     if (rc == SQLITE_ROW) return SG_OK;
     return rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : SG_ERR_IO;
 }

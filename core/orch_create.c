@@ -44,7 +44,7 @@ static enum sg_err idem_load(struct sg_orch *o, const struct sg_request *r, stru
         row->fence = sqlite3_column_int64(st, 4);
         row->lease_expires_ns = sqlite3_column_int64(st, 5);
     }
-    sqlite3_finalize(st);
+    sg_db_done(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SG_OK : SG_ERR_IO;
 }
 
@@ -224,7 +224,7 @@ static enum sg_err insert_withdrawal(struct sg_orch *o, const struct sg_orch_wor
                                      int64_t now, int64_t *saga_id)
 {
     const struct sg_env *env = o->svc.env;
-    sqlite3 *db = o->svc.db;
+    struct sg_db *db = o->svc.db;
     enum sg_err err = sg_db_runf(env, db, NULL,
         "INSERT INTO withdrawals(withdrawal_id, user_id, asset, amount_minor, destination_addr,"
         " idem_key, status, failure_reason, trace_id, created_at_ns, updated_at_ns)"
@@ -236,7 +236,7 @@ static enum sg_err insert_withdrawal(struct sg_orch *o, const struct sg_orch_wor
             "INSERT INTO sagas(withdrawal_id, state, current_step, deadline_ns)"
             " VALUES(?, 'STARTED', 'IDENTITY_CHECK', ?)",
             "ti", w->withdrawal_id, now + o->svc.cfg->saga_deadline_ns);
-    *saga_id = sqlite3_last_insert_rowid(db);
+    *saga_id = sqlite3_last_insert_rowid(db->h);
     if (err == SG_OK)
         err = sg_db_runf(env, db, NULL,
             "INSERT INTO transitions(withdrawal_id, seq, from_status, to_status,"

@@ -37,7 +37,7 @@ void sg_orch_arm_deadline(struct sg_orch *o, int64_t saga_id, int64_t deadline_n
 SG_MUST_USE enum sg_err sg_orch_on_create(struct sg_orch *o, const SgEnvelope *e);
 SG_MUST_USE enum sg_err sg_orch_on_work(struct sg_orch *o, uint64_t slot_gen);
 SG_MUST_USE enum sg_err sg_orch_on_deadline(struct sg_orch *o, int64_t saga_id);
-SG_MUST_USE enum sg_err sg_orch_consume(void *ctx, sqlite3 *db, const SgRecord *rec,
+SG_MUST_USE enum sg_err sg_orch_consume(void *ctx, struct sg_db *db, const SgRecord *rec,
                                         const SgEvent *ev, enum sg_inbox_result *result);
 /* Sends a reply with a code, a message and a withdrawal id (create bodies filled when
  * status is non-NULL). */

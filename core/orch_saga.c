@@ -29,7 +29,7 @@ static enum sg_err transition(struct sg_orch *o, struct sg_wrow *w, enum sg_stat
                               int64_t now_wall_ns, bool force)
 {
     const struct sg_env *env = o->svc.env;
-    sqlite3 *db = o->svc.db;
+    struct sg_db *db = o->svc.db;
     if (!force && !sg_transition_legal(w->status, to)) return SG_ERR_INVALID;
     SG_ASSERT(env, status_event(to) != SG_EVT_COUNT);
     int changed = 0;
@@ -82,7 +82,7 @@ static const struct decision_rule rules[] = {
     {SG_EVT_RISK_REJECTED, SG_STATUS_IN_PROGRESS, SG_STATUS_FAILED},
 };
 
-enum sg_err sg_orch_consume(void *ctx, sqlite3 *db, const SgRecord *rec, const SgEvent *ev,
+enum sg_err sg_orch_consume(void *ctx, struct sg_db *db, const SgRecord *rec, const SgEvent *ev,
                             enum sg_inbox_result *result)
 {
     (void)rec;
@@ -133,7 +133,7 @@ static enum sg_err load_by_saga(struct sg_orch *o, int64_t saga_id, struct sg_wr
     char wid[SG_UUID_LEN + 1] = "";
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) sg_db_col_text(st, 0, wid, sizeof wid);
-    sqlite3_finalize(st);
+    sg_db_done(st);
     if (rc == SQLITE_DONE) return SG_ERR_NOT_FOUND;
     if (rc != SQLITE_ROW) return SG_ERR_IO;
     return sg_orch_load(o, wid, w);

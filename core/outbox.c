@@ -9,12 +9,12 @@
 #include "db.h"
 #include "ids.h"
 
-enum sg_err sg_outbox_put(const struct sg_env *env, sqlite3 *db, enum sg_event_type t,
+enum sg_err sg_outbox_put(const struct sg_env *env, struct sg_db *db, enum sg_event_type t,
                           const struct sg_event_fields *f, const char *trace_id,
                           int64_t now_wall_ns)
 {
     SG_ASSERT(env, t < SG_EVT_COUNT);
-    SG_ASSERT(env, !sqlite3_get_autocommit(db)); /* only inside the caller's transaction */
+    SG_ASSERT(env, !sqlite3_get_autocommit(db->h)); /* only inside the caller's transaction */
     char event_id[SG_UUID_LEN + 1], created_at[64];
     sg_uuid_v4(env, event_id);
     sg_rfc3339(now_wall_ns, created_at);

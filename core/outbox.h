@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "db.h"
 #include "env.h"
 #include "err.h"
 #include "wire.h"
@@ -34,7 +35,7 @@ enum sg_inbox_result { SG_INBOX_APPLIED, SG_INBOX_IGNORED, SG_INBOX_REJECTED };
 
 /* Inserts one outbox row for event t of the withdrawal in f (inside an open transaction).
  * The event id is a fresh UUID from the env. */
-SG_MUST_USE enum sg_err sg_outbox_put(const struct sg_env *env, sqlite3 *db,
+SG_MUST_USE enum sg_err sg_outbox_put(const struct sg_env *env, struct sg_db *db,
                                       enum sg_event_type t, const struct sg_event_fields *f,
                                       const char *trace_id, int64_t now_wall_ns);
 

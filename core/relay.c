@@ -12,7 +12,7 @@
 #include "timer.h"
 
 void sg_relay_init(struct sg_relay *r, const struct sg_env *env, const struct sg_config *cfg,
-                   sqlite3 *db, uint64_t *msg_counter)
+                   struct sg_db *db, uint64_t *msg_counter)
 {
     memset(r, 0, sizeof *r);
     r->env = env;
@@ -79,9 +79,9 @@ static enum sg_err batch_read(struct sg_relay *r, struct batch *b)
         b->ptrs[b->n++] = rec;
         SG_ASSERT(r->env, rec->key && rec->value.data);
     }
-    sqlite3_finalize(st);
+    sg_db_done(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        sg_db_trace_err(r->env, r->db, rc, "relay read");
+        sg_db_trace_err(r->env, r->db->h, rc, "relay read");
         batch_free(b);
         b->n = 0;
         return SG_ERR_IO;

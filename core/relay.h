@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "db.h"
 #include "env.h"
 #include "err.h"
 #include "wire.h"
@@ -23,7 +24,7 @@
 struct sg_relay {
     const struct sg_env *env;
     const struct sg_config *cfg;
-    sqlite3 *db;
+    struct sg_db *db;
     uint64_t *msg_counter;
     bool in_flight;
     uint64_t msg_id;          /* the in-flight produce */
@@ -33,7 +34,7 @@ struct sg_relay {
 };
 
 void sg_relay_init(struct sg_relay *r, const struct sg_env *env, const struct sg_config *cfg,
-                   sqlite3 *db, uint64_t *msg_counter);
+                   struct sg_db *db, uint64_t *msg_counter);
 /* Arms the poll timer and publishes what is pending. */
 SG_MUST_USE enum sg_err sg_relay_start(struct sg_relay *r);
 /* Publishes the next batch unless one is in flight. */

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "consumer.h"
+#include "db.h"
 #include "env.h"
 #include "err.h"
 #include "relay.h"
@@ -24,7 +25,7 @@
 struct sg_service {
     const struct sg_env *env;
     const struct sg_config *cfg;
-    sqlite3 *db;
+    struct sg_db *db;
     uint64_t msg_counter;
     struct sg_relay relay;
     struct sg_consumer consumer;

@@ -11,9 +11,15 @@
  * from the hooks and from the PRNG streams the fault policies bring.
  *
  * Invariants:
- * - A file image is either linked (in v->files, reachable by path) or an orphan that only
- *   open handles still reference (deleted while open, as on POSIX). An image is freed when
- *   it is neither linked nor referenced, so a handle never points at freed memory.
+ * - A file image is linked (in v->files, reachable by path), a pending delete (in
+ *   v->deleted: removed by an xDelete with dirSync == 0, still able to come back at a
+ *   crash), or an orphan that only open handles still reference (deleted while open, as
+ *   on POSIX); never linked and pending at once. An image is freed when it is none of
+ *   linked, pending and referenced, so a handle never points at freed memory.
+ * - At most one pending delete per path; each has a durable existence; while a path has
+ *   one, the file linked at that path (if any) has none. A sync in the directory, a
+ *   directory-syncing delete there, a main database created at the path, a crash or a
+ *   wipe ends a pending delete; undone at a crash, its image is linked again as it is.
  * - Every 4096-byte sector whose bit in `dirty` is clear holds the same bytes in data and
  *   durable over [0, data_size). Growing data marks the whole new range dirty, so xSync
  *   copies only dirty sectors: its cost follows what changed, not the file size (WAL
@@ -24,7 +30,8 @@
  *   without it.
  * - Locks follow os_unix within one process: shared_count counts handles at SHARED or
  *   above; at most one handle holds RESERVED or above, and writer_lock is its level.
- * - Every size is bounded: FILE_BYTES_MAX per file, FILE_COUNT_MAX files per VFS.
+ * - Every size is bounded: FILE_BYTES_MAX per file, FILE_COUNT_MAX files plus pending
+ *   deletes per VFS.
  * - While a disk is down nothing under its prefix changes and nothing is read from it:
  *   every method that touches the disk refuses, except xUnlock and xClose, which only
  *   release locks and memory (a crashed node must be able to abandon its connections).
@@ -63,6 +70,7 @@ struct sg_vfs_file_image {
     uint32_t shared_count;
     int writer_lock; /* SQLITE_LOCK_NONE or the level of the one RESERVED+ holder */
     bool linked, pending, exists_durable;
+    bool delete_pending; /* in v->deleted (see the invariants) */
 };
 
 /* SQLite allocates szOsFile bytes and casts: `base` must come first. */
@@ -187,6 +195,7 @@ static void image_free(struct sg_vfs_file_image *img)
 {
     SG_ASSERT_PURE(img->refs == 0);
     SG_ASSERT_PURE(!img->linked);
+    SG_ASSERT_PURE(!img->delete_pending);
     free(img->path);
     free(img->data);
     free(img->durable);
@@ -194,17 +203,33 @@ static void image_free(struct sg_vfs_file_image *img)
     free(img);
 }
 
+/* Frees img once nothing holds it: not linked, not a pending delete, no open handle. */
+static void image_release_if_unused(struct sg_vfs_file_image *img)
+{
+    if (!img->linked && !img->delete_pending && img->refs == 0) image_free(img);
+}
+
+/* Grows an array of image pointers to hold at least `need`, at least doubling. */
+static bool images_reserve(struct sg_vfs_file_image ***arr, size_t *cap, size_t need)
+{
+    SG_ASSERT_PURE(need <= FILE_COUNT_MAX);
+    if (need <= *cap) return true;
+    size_t cap_new = *cap * 2 > need ? *cap * 2 : need;
+    cap_new = cap_new < 8 ? 8 : cap_new;
+    struct sg_vfs_file_image **grown = realloc(*arr, cap_new * sizeof *grown);
+    if (grown == NULL) return false;
+    *arr = grown;
+    *cap = cap_new;
+    SG_ASSERT_PURE(*cap >= need);
+    return true;
+}
+
 static struct sg_vfs_file_image *image_new(struct sg_vfs *v, const char *path)
 {
     SG_ASSERT_PURE(image_find(v, path) == v->file_count);
-    if (v->file_count >= FILE_COUNT_MAX) return NULL;
-    if (v->file_count == v->file_cap) {
-        size_t cap = v->file_cap ? v->file_cap * 2 : 8;
-        struct sg_vfs_file_image **files = realloc(v->files, cap * sizeof *files);
-        if (files == NULL) return NULL;
-        v->files = files;
-        v->file_cap = cap;
-    }
+    SG_ASSERT_PURE(v->file_count + v->deleted_count <= FILE_COUNT_MAX);
+    if (v->file_count + v->deleted_count >= FILE_COUNT_MAX) return NULL;
+    if (!images_reserve(&v->files, &v->file_cap, v->file_count + 1)) return NULL;
     struct sg_vfs_file_image *img = calloc(1, sizeof *img);
     size_t path_len = strlen(path);
     char *path_copy = malloc(path_len + 1);
@@ -230,7 +255,79 @@ static void image_unlink(struct sg_vfs *v, size_t i)
     memmove(&v->files[i], &v->files[i + 1], (v->file_count - i - 1) * sizeof *v->files);
     v->file_count--;
     img->linked = false;
-    if (img->refs == 0) image_free(img);
+    image_release_if_unused(img);
+}
+
+/* ---- pending deletes ------------------------------------------------------------------ */
+
+/* Bytes of path's directory: up to and including its last '/' (0 without one). */
+static size_t dir_bytes(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash == NULL ? 0 : (size_t)(slash - path) + 1;
+}
+
+static bool same_dir(const char *a, const char *b)
+{
+    size_t n = dir_bytes(a);
+    return n == dir_bytes(b) && strncmp(a, b, n) == 0;
+}
+
+static size_t deleted_find(const struct sg_vfs *v, const char *path)
+{
+    size_t i = 0;
+    while (i < v->deleted_count && strcmp(v->deleted[i]->path, path) != 0) i++;
+    return i;
+}
+
+/* Removes deleted[i] from the list and returns its image, which the caller now holds. */
+static struct sg_vfs_file_image *deleted_take(struct sg_vfs *v, size_t i)
+{
+    SG_ASSERT_PURE(i < v->deleted_count);
+    struct sg_vfs_file_image *img = v->deleted[i];
+    SG_ASSERT_PURE(img->delete_pending && !img->linked);
+    memmove(&v->deleted[i], &v->deleted[i + 1], (v->deleted_count - i - 1) * sizeof *v->deleted);
+    v->deleted_count--;
+    img->delete_pending = false;
+    return img;
+}
+
+/* The delete of deleted[i] became durable: forget the old image. */
+static void deleted_forget(struct sg_vfs *v, size_t i)
+{
+    image_release_if_unused(deleted_take(v, i));
+}
+
+/* A directory sync: every pending delete in path's directory becomes durable. */
+static void deleted_settle_dir(struct sg_vfs *v, const char *path)
+{
+    size_t i = 0;
+    while (i < v->deleted_count) {
+        if (same_dir(v->deleted[i]->path, path)) {
+            deleted_forget(v, i);
+        } else {
+            i++;
+        }
+    }
+    SG_ASSERT_PURE(v->deleted_count <= FILE_COUNT_MAX);
+}
+
+/* Unlinks files[i] for an xDelete with dirSync == 0: a file that exists durably becomes a
+ * pending delete, unless its path has one already (then the file being removed was
+ * created since and never existed durably). Out of memory, the delete is simply durable:
+ * fewer faults, never a false one. */
+static void image_unlink_pending(struct sg_vfs *v, size_t i)
+{
+    struct sg_vfs_file_image *img = v->files[i];
+    bool path_pending = deleted_find(v, img->path) < v->deleted_count;
+    if (path_pending) SG_ASSERT_PURE(!img->exists_durable);
+    if (img->exists_durable && !path_pending &&
+        images_reserve(&v->deleted, &v->deleted_cap, v->deleted_count + 1)) {
+        img->delete_pending = true;
+        v->deleted[v->deleted_count++] = img;
+    }
+    image_unlink(v, i);
+    SG_ASSERT_PURE(v->file_count + v->deleted_count <= FILE_COUNT_MAX);
 }
 
 /* Grows *buf to hold at least `need` bytes, in whole sectors, at least doubling. */
@@ -441,10 +538,11 @@ static int file_close(sqlite3_file *file)
     SG_ASSERT_PURE(rc == SQLITE_OK);
     img->refs--;
     if ((h->flags & SQLITE_OPEN_DELETEONCLOSE) != 0 && img->linked) {
+        /* os_unix unlinks these right after the open; they are never synced: durable. */
         h->v->stats.deletes++;
         image_unlink(h->v, image_index(h->v, img));
-    } else if (!img->linked && img->refs == 0) {
-        image_free(img);
+    } else {
+        image_release_if_unused(img);
     }
     h->img = NULL;
     return SQLITE_OK;
@@ -517,6 +615,7 @@ static int file_sync(sqlite3_file *file, int flags)
         return SQLITE_IOERR_FSYNC;
     }
     if (!image_sync(h->img)) return SQLITE_IOERR_NOMEM;
+    deleted_settle_dir(v, h->img->path);
     SG_ASSERT_PURE(!h->img->pending);
     return SQLITE_OK;
 }
@@ -674,8 +773,11 @@ static int vfs_open(sqlite3_vfs *pv, const char *name, sqlite3_file *file, int f
         if ((flags & SQLITE_OPEN_CREATE) == 0) return SQLITE_CANTOPEN;
         img = image_new(v, name);
         if (img == NULL) return SQLITE_CANTOPEN;
-        /* SQLite never syncs a directory: the harness makes the main file durable. */
+        /* SQLite never syncs a directory: the harness makes the main file durable, and
+         * its durable entry replaces a pending delete of the path. */
         img->exists_durable = (flags & SQLITE_OPEN_MAIN_DB) != 0;
+        size_t d = deleted_find(v, name);
+        if (img->exists_durable && d < v->deleted_count) deleted_forget(v, d);
     }
     img->refs++;
     h->v = v;
@@ -688,16 +790,22 @@ static int vfs_open(sqlite3_vfs *pv, const char *name, sqlite3_file *file, int f
     return SQLITE_OK;
 }
 
-/* Deletes are durable at once (no directory-sync model yet; fine for WAL mode). */
+/* dirSync != 0 unlinks and then syncs the directory, as os_unix does: durable, and so is
+ * every pending delete in that directory. dirSync == 0 may be undone (vfs.h, "Deletes"). */
 static int vfs_delete(sqlite3_vfs *pv, const char *path, int dir_sync)
 {
     struct sg_vfs *v = vfs_of(pv);
-    (void)dir_sync;
     v->stats.deletes++;
     if (!mutation_allowed(v, path)) return SQLITE_IOERR_DELETE;
     size_t i = image_find(v, path);
     if (i == v->file_count) return SQLITE_IOERR_DELETE_NOENT;
-    image_unlink(v, i);
+    if (dir_sync != 0) {
+        image_unlink(v, i);
+        deleted_settle_dir(v, path);
+        SG_ASSERT_PURE(deleted_find(v, path) == v->deleted_count);
+    } else {
+        image_unlink_pending(v, i);
+    }
     SG_ASSERT_PURE(image_find(v, path) == v->file_count);
     return SQLITE_OK;
 }
@@ -849,11 +957,19 @@ void sg_vfs_deinit(struct sg_vfs *v)
         img->linked = false;
         image_free(img);
     }
+    while (v->deleted_count > 0) {
+        struct sg_vfs_file_image *img = deleted_take(v, v->deleted_count - 1);
+        SG_ASSERT_PURE(img->refs == 0);
+        image_free(img);
+    }
     free(v->files);
+    free(v->deleted);
     free(v->vfs);
     v->files = NULL;
     v->file_count = 0;
     v->file_cap = 0;
+    v->deleted = NULL;
+    v->deleted_cap = 0;
     v->vfs = NULL;
 }
 
@@ -877,10 +993,46 @@ void sg_vfs_unregister(struct sg_vfs *v)
     v->registered = false;
 }
 
+/* The pending deletes under prefix at a power loss, in deletion order (one draw each when
+ * f is given): persisted, the image is forgotten; undone, it is linked again at its path,
+ * replacing a file created there since (never durable, so the crash would drop it). */
+static void deleted_crash(struct sg_vfs *v, const char *prefix,
+                          const struct sg_vfs_crash_faults *f)
+{
+    size_t i = 0;
+    while (i < v->deleted_count) {
+        if (!has_prefix(v->deleted[i]->path, prefix)) {
+            i++;
+            continue;
+        }
+        struct sg_vfs_file_image *img = deleted_take(v, i);
+        SG_ASSERT_PURE(img->refs == 0); /* the node closes its connections first */
+        SG_ASSERT_PURE(img->exists_durable);
+        if (f != NULL &&
+            random_chance(f->random_u64, f->ctx, f->keep_pending_num, f->keep_pending_den)) {
+            image_free(img);
+            continue;
+        }
+        size_t j = image_find(v, img->path);
+        if (j < v->file_count) {
+            SG_ASSERT_PURE(!v->files[j]->exists_durable);
+            image_unlink(v, j);
+        }
+        /* A crash cannot report an error; running out of memory here ends the run. */
+        bool reserved = images_reserve(&v->files, &v->file_cap, v->file_count + 1);
+        SG_ASSERT_PURE(reserved);
+        img->linked = true;
+        v->files[v->file_count++] = img;
+        v->stats.deletes_undone++;
+    }
+    SG_ASSERT_PURE(v->file_count + v->deleted_count <= FILE_COUNT_MAX);
+}
+
 void sg_vfs_crash(struct sg_vfs *v, const char *prefix, const struct sg_vfs_crash_faults *f)
 {
     SG_ASSERT_PURE(prefix != NULL);
     if (f != NULL) SG_ASSERT_PURE(f->random_u64 != NULL);
+    deleted_crash(v, prefix, f);
     size_t i = 0;
     while (i < v->file_count) {
         struct sg_vfs_file_image *img = v->files[i];
@@ -958,6 +1110,14 @@ void sg_vfs_fail_next_sync(struct sg_vfs *v, const char *prefix, uint32_t count)
 void sg_vfs_wipe(struct sg_vfs *v, const char *prefix)
 {
     SG_ASSERT_PURE(prefix != NULL);
+    size_t d = 0;
+    while (d < v->deleted_count) {
+        if (has_prefix(v->deleted[d]->path, prefix)) {
+            deleted_forget(v, d);
+        } else {
+            d++;
+        }
+    }
     size_t i = 0;
     while (i < v->file_count) {
         if (has_prefix(v->files[i]->path, prefix)) {
@@ -989,6 +1149,10 @@ size_t sg_vfs_bytes(const struct sg_vfs *v, const char *prefix)
         const struct sg_vfs_file_image *img = v->files[i];
         SG_ASSERT_PURE(img->data_size <= img->data_cap);
         SG_ASSERT_PURE(img->durable_size <= img->durable_cap);
+        if (has_prefix(img->path, prefix)) total += img->data_cap + img->durable_cap;
+    }
+    for (size_t i = 0; i < v->deleted_count; i++) {
+        const struct sg_vfs_file_image *img = v->deleted[i];
         if (has_prefix(img->path, prefix)) total += img->data_cap + img->durable_cap;
     }
     return total;

@@ -10,6 +10,28 @@
  * changes kept or not, holes reading as zeros. Nothing a successful sync covered ever
  * changes. The main database file is created durably (SQLite never syncs directories).
  *
+ * Deletes (the note's rule 8). An xDelete with dirSync != 0 is durable at once. One with
+ * dirSync == 0 removes the file from the namespace at once (reads, opens and xAccess see
+ * it gone) but, when the file existed durably, leaves a "pending delete" of its path: the
+ * image as it was, which a power loss may bring back. A pending delete becomes durable
+ * (is forgotten) when, before the power loss:
+ *   - an xSync succeeds on any file in the same directory (the path up to and including
+ *     its last '/'), whatever the sync flags; a sync of the deleted file itself through a
+ *     handle still open on it counts too (it is in that directory);
+ *   - an xDelete with dirSync != 0 succeeds in the same directory (a directory sync);
+ *   - a main database file (SQLITE_OPEN_MAIN_DB) is created at the same path (created
+ *     durably, its entry replaces the old one).
+ * This is coarser than POSIX, which promises nothing without a directory fsync (os_unix
+ * syncs the directory only at xDelete with dirSync and at the first xSync of a journal or
+ * WAL it created): a sync of any file settles the directory here. It can only undo fewer
+ * deletes than a real disk may, so it never reports a false violation.
+ * Any other file created at a pending-delete path replaces it in the namespace, but the
+ * old image stays pending: unlink(p) + create(p) with no directory sync may leave the old
+ * file after a power loss. Once the new file is synced (a sync in the directory) the old
+ * image is forgotten and the new one is governed by its own syncs.
+ * At most one pending delete per path; deleting a re-created file again keeps the older
+ * one (the new file never existed durably). Pending deletes count against the file limit.
+ *
  * A disk can be "down" (its node crashed): every operation on its files fails except
  * unlock and close, so the node can abandon its connections without leaks before the
  * crash is computed; a countdown can take a disk down at an exact write/sync/truncate/
@@ -53,6 +75,7 @@ struct sg_vfs_stats {
     uint64_t sectors_lost, sectors_torn, sectors_kept;
     uint64_t read_errors, write_errors; /* injected by sg_vfs_set_io_faults */
     uint64_t down_failures;             /* operations refused because their disk was down */
+    uint64_t deletes_undone;            /* pending deletes a crash undid (the file came back) */
 };
 
 /* The fault policy of one power loss (sg_vfs_crash). Probabilities are integer ratios;
@@ -62,7 +85,8 @@ struct sg_vfs_crash_faults {
     uint64_t (*random_u64)(void *ctx);
     void *ctx;
     /* Chance that a pending sector write survives; the same chance decides whether a
-     * pending size change (growth or truncate) persists. */
+     * pending size change (growth or truncate) persists and whether a pending delete
+     * (dirSync == 0) persists: it is undone with chance 1 - keep. */
     uint32_t keep_pending_num, keep_pending_den;
     /* Chance that a surviving sector is torn instead of kept whole: a random proper,
      * non-empty subset of its 512-byte chunks takes the new bytes, the rest the old. */
@@ -92,6 +116,10 @@ struct sg_vfs {
     uint64_t down_after_count;
     bool down_after_armed;
     struct sg_vfs_io_faults io_faults;
+    /* Pending deletes (see "Deletes" above), in deletion order; each image is unlinked
+     * and has a durable existence. */
+    struct sg_vfs_file_image **deleted;
+    size_t deleted_count, deleted_cap;
     uint64_t temp_count;                   /* names files SQLite opens without a name */
     bool registered;
 };
@@ -110,12 +138,18 @@ void sg_vfs_unregister(struct sg_vfs *v);
  * connections were closed (asserted; see the note's "abandoning a connection": set the
  * disk down, finalize every statement, sqlite3_close_v2, then crash). Allowed while the
  * disk is down; the down state is left as it is.
- * f == NULL: exact revert, data := durable (every pending write and size change lost).
- * Otherwise per file with pending changes, independently: the size becomes the new one
- * with the keep chance, else the durable one; each pending 4096-byte sector below that
- * size is lost, kept, or (among the survivors, with the torn chance) torn; lost bytes
- * past the durable size read as zeros. Files never synced and not a main database
- * vanish either way. Cost: proportional to the pending sectors (and undone truncates). */
+ * First the pending deletes under prefix, in deletion order: f == NULL undoes every one
+ * (the durable state has the file); otherwise each persists with the keep chance and is
+ * undone otherwise. An undone delete puts the file back at its path, replacing a file
+ * created there since (which never existed durably), and counts in deletes_undone; the
+ * file then goes through the power loss like any other.
+ * Then the files: f == NULL: exact revert, data := durable (every pending write and size
+ * change lost). Otherwise per file with pending changes, independently: the size becomes
+ * the new one with the keep chance, else the durable one; each pending 4096-byte sector
+ * below that size is lost, kept, or (among the survivors, with the torn chance) torn;
+ * lost bytes past the durable size read as zeros. Files never synced and not a main
+ * database vanish either way. No pending delete under prefix remains afterwards.
+ * Cost: proportional to the pending sectors (and undone truncates) and pending deletes. */
 void sg_vfs_crash(struct sg_vfs *v, const char *prefix, const struct sg_vfs_crash_faults *f);
 /* While a disk is down, every read, write, sync, truncate, file size, lock, reserved-lock
  * check, access, delete and open on a file under prefix fails (SQLITE_IOERR_<kind>, open
@@ -137,12 +171,12 @@ void sg_vfs_set_io_faults(struct sg_vfs *v, const char *prefix, uint32_t read_nu
 /* The next `count` xSync calls on files under prefix fail with SQLITE_IOERR_FSYNC and
  * leave their writes pending (the COMMIT's outcome is then unknown). */
 void sg_vfs_fail_next_sync(struct sg_vfs *v, const char *prefix, uint32_t count);
-/* Deletes every file under prefix (a test's fresh disk). */
+/* Deletes every file under prefix, and forgets its pending deletes (a test's fresh disk). */
 void sg_vfs_wipe(struct sg_vfs *v, const char *prefix);
 /* Open handles on the files under prefix ("" for all); files deleted while open are not
  * counted. sg_vfs_crash and sg_vfs_deinit require it to be 0 for their prefix. */
 size_t sg_vfs_open_count(const struct sg_vfs *v, const char *prefix);
-/* Bytes held (data + durable) by files under prefix ("" for all). */
+/* Bytes held (data + durable) by files and pending deletes under prefix ("" for all). */
 size_t sg_vfs_bytes(const struct sg_vfs *v, const char *prefix);
 
 #endif

@@ -69,6 +69,7 @@ static void deliver_at(struct sg_world *w, uint32_t from, uint32_t to, const uin
 {
     int64_t latency[2];
     size_t copies = sg_world_fate(w, from, to, latency);
+    if (w->opt.perturb_message && w->stats.messages + 1 == w->opt.perturb_message) latency[0]++;
     for (size_t i = 0; i < copies; i++) push_delivery(w, from, to, bytes, len, latency[i]);
     char rec[112];
     snprintf(rec, sizeof rec, "send %u->%u len=%zu h=%016llx copies=%zu", from, to, len,

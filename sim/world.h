@@ -55,6 +55,8 @@ struct sg_world_options {
     int64_t restart_delay_ns;
     int64_t start_wall_ns;         /* wall clock at time 0 */
     bool keep_trace;               /* keep record texts (determinism self-check) */
+    uint64_t perturb_message;      /* n > 0: the n-th message gets 1 ns more latency (to
+                                      prove the determinism self-check finds a change) */
     /* crash the node of role crash_role at the crash_hit-th hit of crash_point */
     char crash_point[SG_CRASH_POINT_LEN];
     enum sg_role crash_role;

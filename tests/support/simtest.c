@@ -48,6 +48,7 @@ struct simtest *st_new_cfg(uint64_t seed, const struct sg_config *cfg)
     SG_ASSERT_PURE(t->w != NULL);
     if (cfg) t->cfg = *cfg;
     else sg_config_default(&t->cfg);
+    t->cfg.work_delay_max_ns = 0; /* work steps at the reservation's instant: exact timing */
     struct sg_world_options opt;
     sg_world_options_default(&opt);
     opt.latency_min_ns = opt.latency_max_ns = SG_MS;
@@ -130,9 +131,9 @@ sqlite3 *st_node_db(struct simtest *t, enum sg_role role)
     struct sg_node *n = sg_world_node(t->w, role);
     if (!n) return NULL;
     switch (role) {
-    case SG_ROLE_BROKER: return n->u.broker.db;
-    case SG_ROLE_ORCH: return n->u.orch.svc.db;
-    default: return n->u.decider.svc.db;
+    case SG_ROLE_BROKER: return n->u.broker.db->h;
+    case SG_ROLE_ORCH: return n->u.orch.svc.db->h;
+    default: return n->u.decider.svc.db->h;
     }
 }
 

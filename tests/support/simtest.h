@@ -1,6 +1,7 @@
 /*
  * simtest.h: a simulated system for unit tests: a world with the four server nodes
- * started at time 0, fixed 1 ms latency, and one scripted test client whose calls and
+ * started at time 0, fixed 1 ms latency, a create's work step at the same instant as its
+ * reservation step (work_delay_max_ns = 0), and one scripted test client whose calls and
  * the replies they get are recorded. Tests drive time explicitly with st_run_for.
  *
  * Usage:

@@ -1,0 +1,269 @@
+/*
+ * cmd_sweep.c: `sagasim sweep`: many seeds, judged, in parallel processes (DESIGN §8.1).
+ *
+ * Seeds A..B (optionally one shard of them) are dealt round-robin to --jobs worker
+ * processes (fork); each worker runs its seeds and writes one line per seed to a pipe:
+ * "<seed> <ok> <hash> <first violation>". The parent collects the lines, shows progress on
+ * stderr (a live line on a terminal, plain lines otherwise), and prints, in seed order
+ * whatever the job count, one violation= and one replay= line per failing seed, then
+ * seeds= and violations=. With --crashpoints every seed is run once per named fault point
+ * (crashed at its first hit), so the sweep visits every point.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "scenario.h"
+
+static const char usage[] =
+    "usage: sagasim sweep [--scenario NAME] --seeds A..B [--bug NAME]... [--swarm]\n"
+    "                     [--withdrawals K] [--crashpoints] [--jobs N] [--shard i/n]\n"
+    "\n"
+    "Runs every seed of A..B (inclusive) and judges each run.\n"
+    "  --jobs N        run seeds in N parallel processes (output order does not change)\n"
+    "  --shard i/n     run only the seeds s with ((s - A) mod n) + 1 == i\n"
+    "  --crashpoints   run each seed once per fault point, crashing there at its first hit\n"
+    "stdout: per failing seed a violation= and a replay= line (seed order), then\n"
+    "seeds=<n> and violations=<failing seeds>. Progress and wall time go to stderr.\n"
+    "exit: 0 all hold, 1 a violation, 2 bad usage.\n";
+
+static const char allowed[] =
+    "scenario,seeds,withdrawals,bug,swarm,crashpoints,jobs,shard,report";
+
+/* One unit of work: a seed, and the crash point index (or -1). */
+struct unit {
+    uint64_t seed;
+    int point;
+    bool done, ok;
+    char line[400];
+};
+
+static void unit_opts(const struct sg_cli_opts *o, const struct unit *u, struct sg_cli_opts *out)
+{
+    *out = *o;
+    if (u->point < 0) return;
+    size_t n = 0;
+    const struct sg_crashpoint *cp = sg_crashpoints(&n);
+    out->crash_role = (int)cp[u->point].role;
+    snprintf(out->crash_point, sizeof out->crash_point, "%s", cp[u->point].point);
+    out->crash_hit = 1;
+}
+
+/* Runs one unit and formats its result line: "<index> <ok> <hash> <violation...>". */
+static void run_unit(const struct sg_cli_opts *o, struct unit *u, size_t index, char *line,
+                     size_t cap)
+{
+    struct sg_cli_opts uo;
+    unit_opts(o, u, &uo);
+    struct sg_run_config rc;
+    sg_cli_config(&uo, u->seed, &rc);
+    struct sg_run_result res;
+    if (!sg_run(&rc, &res)) {
+        snprintf(line, cap, "%zu 0 0 OOM out of memory\n", index);
+        return;
+    }
+    /* Every invariant that failed, then the first evidence: "I1,I2 <summary>". */
+    char invs[80] = "";
+    const char *what = "";
+    if (res.panicked) {
+        snprintf(invs, sizeof invs, "ASSERT");
+        what = res.panic_what;
+    } else if (res.report.error[0]) {
+        snprintf(invs, sizeof invs, "CHECK");
+        what = res.report.error;
+    } else {
+        for (int i = SG_I1; i < SG_INV_COUNT; i++) {
+            if (!res.report.failed[i]) continue;
+            size_t used = strlen(invs);
+            snprintf(invs + used, sizeof invs - used, "%s%s", used ? "," : "",
+                     sg_inv_name((enum sg_inv)i));
+        }
+        if (res.report.count) what = res.report.v[0].summary;
+    }
+    snprintf(line, cap, "%zu %d %016" PRIx64 " %s %s\n", index, res.ok ? 1 : 0, res.hash,
+             invs[0] ? invs : "-", what);
+}
+
+static void worker(const struct sg_cli_opts *o, struct unit *units, size_t n, uint32_t k,
+                   uint32_t jobs, int fd)
+{
+    char line[512];
+    for (size_t i = k; i < n; i += jobs) {
+        run_unit(o, &units[i], i, line, sizeof line);
+        size_t len = strlen(line), off = 0;
+        while (off < len) {
+            ssize_t w = write(fd, line + off, len - off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) _exit(2);
+            off += (size_t)w;
+        }
+    }
+    close(fd);
+    _exit(0);
+}
+
+struct collector {
+    struct unit *units;
+    size_t n, done, failed;
+    double t0, last_plain;
+    bool tty;
+    char buf[64][1024];     /* per worker: a partial line */
+    size_t len[64];
+};
+
+static void progress(struct collector *c, bool final)
+{
+    double el = sg_cli_wall_seconds() - c->t0;
+    double rate = el > 0 ? (double)c->done / el : 0.0;
+    double eta = rate > 0 ? (double)(c->n - c->done) / rate : 0.0;
+    if (c->tty) {
+        fprintf(stderr, "\rsweep %zu/%zu runs, %zu violations, %.1f runs/s, ETA %.0fs   %s",
+                c->done, c->n, c->failed, rate, eta, final ? "\n" : "");
+    } else if (final || el - c->last_plain >= 10.0) {
+        c->last_plain = el;
+        fprintf(stderr, "sweep %zu/%zu runs, %zu violations, %.1f runs/s\n", c->done, c->n,
+                c->failed, rate);
+    }
+}
+
+static void take_line(struct collector *c, const char *line)
+{
+    size_t index = 0;
+    int ok = 0, used = 0;
+    if (sscanf(line, "%zu %d %*s%n", &index, &ok, &used) < 2 || index >= c->n) return;
+    struct unit *u = &c->units[index];
+    if (u->done) return;
+    u->done = true;
+    u->ok = ok == 1;
+    snprintf(u->line, sizeof u->line, "%s", line + used + (line[used] == ' '));
+    c->done++;
+    c->failed += !u->ok;
+    progress(c, false);
+}
+
+/* Reads what worker k wrote; false at end of file. */
+static bool drain(struct collector *c, int fd, size_t k)
+{
+    char tmp[4096];
+    ssize_t r = read(fd, tmp, sizeof tmp);
+    if (r < 0 && errno == EINTR) return true;
+    if (r <= 0) return false;
+    for (ssize_t i = 0; i < r; i++) {
+        if (tmp[i] == '\n') {
+            c->buf[k][c->len[k]] = '\0';
+            take_line(c, c->buf[k]);
+            c->len[k] = 0;
+        } else if (c->len[k] + 1 < sizeof c->buf[k]) {
+            c->buf[k][c->len[k]++] = tmp[i];
+        }
+    }
+    return true;
+}
+
+static bool spawn_and_collect(const struct sg_cli_opts *o, struct collector *c, uint32_t jobs)
+{
+    int fds[64];
+    pid_t pids[64];
+    fflush(stdout);
+    fflush(stderr);
+    for (uint32_t k = 0; k < jobs; k++) {
+        int p[2];
+        if (pipe(p) != 0) return false;
+        pids[k] = fork();
+        if (pids[k] < 0) return false;
+        if (pids[k] == 0) {
+            close(p[0]);
+            for (uint32_t j = 0; j < k; j++) close(fds[j]);
+            worker(o, c->units, c->n, k, jobs, p[1]);
+        }
+        close(p[1]);
+        fds[k] = p[0];
+    }
+    struct pollfd pf[64];
+    uint32_t open_count = jobs;
+    for (uint32_t k = 0; k < jobs; k++) pf[k] = (struct pollfd){fds[k], POLLIN, 0};
+    while (open_count > 0) {
+        if (poll(pf, jobs, -1) < 0 && errno != EINTR) break;
+        for (uint32_t k = 0; k < jobs; k++) {
+            if (pf[k].fd < 0 || !(pf[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            if (!drain(c, pf[k].fd, k)) {
+                close(pf[k].fd);
+                pf[k].fd = -1;
+                open_count--;
+            }
+        }
+    }
+    for (uint32_t k = 0; k < jobs; k++) waitpid(pids[k], NULL, 0);
+    return true;
+}
+
+static size_t build_units(const struct sg_cli_opts *o, struct unit **out)
+{
+    size_t npoints = 0;
+    sg_crashpoints(&npoints);
+    size_t per_seed = o->crashpoints ? npoints : 1;
+    uint64_t span = o->seed_to - o->seed_from + 1;
+    size_t cap = (size_t)(span > 10000000 ? 10000000 : span) * per_seed;
+    struct unit *units = calloc(cap ? cap : 1, sizeof *units);
+    size_t n = 0;
+    if (!units) return 0;
+    for (uint64_t s = o->seed_from; n < cap; s++) {
+        bool mine = !o->shard_n || (s - o->seed_from) % o->shard_n + 1 == o->shard_i;
+        for (size_t p = 0; mine && p < per_seed; p++)
+            units[n++] = (struct unit){s, o->crashpoints ? (int)p : -1, false, false, ""};
+        if (s == o->seed_to) break;
+    }
+    *out = units;
+    return n;
+}
+
+int sg_cmd_sweep(int argc, char **argv)
+{
+    struct sg_cli_opts o;
+    int p = sg_cli_parse(argc, argv, "sweep", usage, allowed, &o);
+    if (p != 0) return p < 0 ? SG_EXIT_OK : p;
+    if (!o.has_seeds) {
+        fprintf(stderr, "sagasim sweep: --seeds A..B is required (see sagasim sweep --help)\n");
+        return SG_EXIT_USAGE;
+    }
+    struct collector c = {0};
+    c.n = build_units(&o, &c.units);
+    c.t0 = sg_cli_wall_seconds();
+    c.tty = isatty(STDERR_FILENO) == 1;
+    uint32_t jobs = o.jobs > 64 ? 64 : o.jobs;
+    if (jobs > c.n) jobs = c.n ? (uint32_t)c.n : 1;
+    if (c.n && !spawn_and_collect(&o, &c, jobs)) {
+        fprintf(stderr, "sagasim sweep: cannot start worker processes\n");
+        free(c.units);
+        return SG_EXIT_USAGE;
+    }
+    progress(&c, true);
+    size_t failing = 0;
+    uint64_t last_failed_seed = UINT64_MAX;
+    for (size_t i = 0; i < c.n; i++) {
+        struct unit *u = &c.units[i];
+        if (u->done && u->ok) continue;
+        struct sg_cli_opts uo;
+        unit_opts(&o, u, &uo);
+        char replay[512];
+        sg_cli_replay(&uo, u->seed, replay, sizeof replay);
+        printf("violation=seed %" PRIu64 ": %s\n", u->seed,
+               u->done ? u->line : "worker died before reporting this run");
+        printf("replay=%s\n", replay);
+        failing += u->seed != last_failed_seed;
+        last_failed_seed = u->seed;
+    }
+    size_t npoints = 0;
+    sg_crashpoints(&npoints);
+    printf("seeds=%zu\nviolations=%zu\n", o.crashpoints ? c.n / npoints : c.n, failing);
+    fprintf(stderr, "wall_seconds=%.2f\n", sg_cli_wall_seconds() - c.t0);
+    free(c.units);
+    return failing ? SG_EXIT_VIOLATION : SG_EXIT_OK;
+}
