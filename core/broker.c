@@ -86,11 +86,11 @@ static void send_ack(struct sg_broker *b, const SgEnvelope *req, uint32_t count,
     sg_wire_send(b->env, &b->msg_counter, req->from, &e, NULL);
 }
 
-/* Answers the fetch with up to max records from the committed offset; returns the count
- * sent, or -1 when there was none and answer_empty is false (the caller parks it). */
-static int answer_fetch(struct sg_broker *b, uint32_t to, uint64_t correlation_id,
-                        const char *group, uint32_t t, uint32_t p, uint32_t max,
-                        bool answer_empty, enum sg_err *err);
+/* Answers the fetch with up to max records from its offset (or the group's committed
+ * offset); returns the count sent, or -1 when there was none and answer_empty is false
+ * (the caller parks it). */
+static int answer_fetch(struct sg_broker *b, const struct sg_parked_fetch *f, bool answer_empty,
+                        enum sg_err *err);
 
 static void wake_parked(struct sg_broker *b, uint32_t t, uint32_t p)
 {
@@ -98,8 +98,7 @@ static void wake_parked(struct sg_broker *b, uint32_t t, uint32_t p)
         struct sg_parked_fetch *f = &b->parked[i];
         if (!f->active || f->topic != t || f->partition != p) continue;
         enum sg_err err = SG_OK;
-        if (answer_fetch(b, f->from, f->correlation_id, f->group, t, p, f->max_records, false,
-                         &err) >= 0 || err != SG_OK)
+        if (answer_fetch(b, f, false, &err) >= 0 || err != SG_OK)
             f->active = false;
     }
 }
@@ -208,21 +207,22 @@ static size_t read_records(struct sg_broker *b, uint32_t t, uint32_t p, uint64_t
     return n;
 }
 
-static int answer_fetch(struct sg_broker *b, uint32_t to, uint64_t correlation_id,
-                        const char *group, uint32_t t, uint32_t p, uint32_t max,
-                        bool answer_empty, enum sg_err *err)
+static int answer_fetch(struct sg_broker *b, const struct sg_parked_fetch *f, bool answer_empty,
+                        enum sg_err *err)
 {
+    uint32_t t = f->topic, p = f->partition;
     uint64_t committed = 0;
-    *err = committed_offset(b, group, t, p, &committed);
+    *err = committed_offset(b, f->group, t, p, &committed);
     if (*err != SG_OK) return -1;
+    uint64_t from = f->from_committed ? committed : f->offset;
     SgRecord **recs = NULL;
-    size_t n = read_records(b, t, p, committed, max ? max : 1, &recs, err);
+    size_t n = read_records(b, t, p, from, f->max_records ? f->max_records : 1, &recs, err);
     if (*err != SG_OK || (n == 0 && !answer_empty)) {
         free_records(recs, n);
         return -1;
     }
     Sagasim__Node__V1__FetchResponse fr = SAGASIM__NODE__V1__FETCH_RESPONSE__INIT;
-    fr.group = (char *)group;
+    fr.group = (char *)f->group;
     fr.topic = (char *)sg_topics[t];
     fr.partition = p;
     fr.committed_offset = committed;
@@ -230,36 +230,38 @@ static int answer_fetch(struct sg_broker *b, uint32_t to, uint64_t correlation_i
     fr.n_records = n;
     fr.records = recs;
     SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
-    e.correlation_id = correlation_id;
+    e.correlation_id = f->correlation_id;
     e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE;
     e.fetch_response = &fr;
-    sg_wire_send(b->env, &b->msg_counter, to, &e, NULL);
+    sg_wire_send(b->env, &b->msg_counter, f->from, &e, NULL);
     free_records(recs, n);
     return (int)n;
 }
 
 static enum sg_err on_fetch(struct sg_broker *b, const SgEnvelope *e)
 {
-    const Sagasim__Node__V1__FetchRequest *f = e->fetch;
-    int t = sg_topic_index(f->topic);
-    if (t < 0 || f->partition >= b->cfg->partitions || strlen(f->group) >= 40) return SG_OK;
+    const Sagasim__Node__V1__FetchRequest *req = e->fetch;
+    int t = sg_topic_index(req->topic);
+    struct sg_parked_fetch f = {true, e->from, e->msg_id, (uint32_t)t, req->partition,
+                                req->max_records, {0}, req->offset, req->from_committed, 0};
+    if (t < 0 || req->partition >= b->cfg->partitions || strlen(req->group) >= sizeof f.group) {
+        sg_trace(b->env, "broker refuses fetch from=%u", e->from); /* the consumer times out */
+        return SG_OK;
+    }
+    strcpy(f.group, req->group);
     enum sg_err err = SG_OK;
-    if (answer_fetch(b, e->from, e->msg_id, f->group, (uint32_t)t, f->partition,
-                     f->max_records, false, &err) >= 0 || err != SG_OK)
-        return err;
+    if (answer_fetch(b, &f, false, &err) >= 0 || err != SG_OK) return err;
     for (size_t i = 0; i < SG_PARKED_MAX; i++) {
         struct sg_parked_fetch *pf = &b->parked[i];
         if (pf->active) continue;
-        *pf = (struct sg_parked_fetch){true, e->from, e->msg_id, (uint32_t)t, f->partition,
-                                       f->max_records, {0}, ++b->park_gen};
-        strcpy(pf->group, f->group);
+        *pf = f;
+        pf->gen = ++b->park_gen;
         b->env->timer_at(b->env->ctx, b->env->now_mono_ns(b->env->ctx) + b->cfg->fetch_poll_ns,
                          sg_tag(SG_TIMER_BROKER_POLL, (i << 40) | (pf->gen & 0xffffffffffULL)));
         return SG_OK;
     }
     /* Every park slot is taken: answer empty now (backpressure, never unbounded growth). */
-    answer_fetch(b, e->from, e->msg_id, f->group, (uint32_t)t, f->partition, f->max_records,
-                 true, &err);
+    answer_fetch(b, &f, true, &err);
     return err;
 }
 
@@ -307,7 +309,6 @@ enum sg_err sg_broker_on_timer(struct sg_broker *b, uint64_t tag)
     if (!f->active || (f->gen & 0xffffffffffULL) != (arg & 0xffffffffffULL)) return SG_OK;
     f->active = false;
     enum sg_err err = SG_OK;
-    answer_fetch(b, f->from, f->correlation_id, f->group, f->topic, f->partition,
-                 f->max_records, true, &err);
+    answer_fetch(b, f, true, &err);
     return err;
 }

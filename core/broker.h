@@ -25,12 +25,15 @@ enum { SG_TOPIC_COUNT = 5, SG_PARTITIONS_MAX = 16, SG_PARKED_MAX = 64 };
 
 extern const char *const sg_topics[SG_TOPIC_COUNT];
 
+/* A fetch request as the broker keeps it while it waits (a long poll). */
 struct sg_parked_fetch {
     bool active;
     uint32_t from;
     uint64_t correlation_id;
     uint32_t topic, partition, max_records;
     char group[40];
+    uint64_t offset;
+    bool from_committed;
     uint64_t gen;
 };
 

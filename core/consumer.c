@@ -53,6 +53,8 @@ static void send_fetch(struct sg_consumer *c, uint32_t i)
     f.topic = s->topic;
     f.partition = s->partition;
     f.max_records = c->cfg->batch_max;
+    f.offset = s->next_offset;
+    f.from_committed = !s->positioned;
     SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
     e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH;
     e.fetch = &f;
@@ -161,11 +163,14 @@ static enum sg_err apply_batch(struct sg_consumer *c, uint32_t i,
     c->stats.batches++;
     *applied_out = true;
     if (sg_fault(c->env, "consumer.after_effect")) return SG_ERR_CRASHED;
+    struct sg_consumer_sub *s = &c->subs[i];
+    s->positioned = true;
+    s->next_offset = fr->records[fr->n_records - 1]->offset + 1;
     if (sg_bug_on(c->cfg->bugs, SG_BUG_NO_OFFSET_COMMIT)) {
-        send_fetch(c, i); /* PLANTED BUG no-offset-commit: the offset never moves */
+        send_fetch(c, i); /* PLANTED BUG no-offset-commit: the group offset never moves */
         return SG_OK;
     }
-    send_commit(c, i, fr->records[fr->n_records - 1]->offset + 1);
+    send_commit(c, i, s->next_offset);
     return SG_OK;
 }
 
@@ -190,6 +195,10 @@ enum sg_err sg_consumer_on_message(struct sg_consumer *c, const SgEnvelope *e,
     if (i < 0) return SG_OK; /* stale or duplicated response */
     const Sagasim__Node__V1__FetchResponse *fr = e->fetch_response;
     if (fr->code != 0 || fr->n_records == 0) {
+        if (fr->code == 0 && !c->subs[i].positioned) { /* the committed offset is known now */
+            c->subs[i].positioned = true;
+            c->subs[i].next_offset = fr->committed_offset;
+        }
         send_fetch(c, (uint32_t)i);
         return SG_OK;
     }
@@ -208,5 +217,6 @@ void sg_consumer_on_timer(struct sg_consumer *c, uint64_t tag)
     struct sg_consumer_sub *s = &c->subs[i];
     if ((s->gen & 0xffffffffu) != (arg & 0xffffffffu)) return; /* superseded */
     sg_trace(c->env, "consumer timeout %s/%u", s->topic, s->partition);
-    send_fetch(c, i);
+    if (s->state == SG_SUB_COMMIT) send_commit(c, i, s->next_offset); /* until acknowledged */
+    else send_fetch(c, i);
 }

@@ -1,8 +1,8 @@
 /*
  * consumer.h: a consumer-group member over one or more topics (DESIGN §1, §8).
  *
- * Per (topic, partition) one request is in flight at a time: a fetch from the group's
- * committed offset (a long poll), then — when records came — ONE transaction that applies
+ * Per (topic, partition) one request is in flight at a time: a fetch (a long poll) from the
+ * consumer's position — from the group's committed offset until it has one — then — when records came — ONE transaction that applies
  * each record's effect through the handler and records it in the inbox, then a commit of
  * the offset after the last record, then the next fetch. Records whose event id is already
  * in the inbox are duplicates: no effect. Undecodable or unknown records are recorded
@@ -37,6 +37,8 @@ struct sg_consumer_sub {
     enum { SG_SUB_IDLE, SG_SUB_FETCH, SG_SUB_COMMIT } state;
     uint64_t msg_id;
     uint64_t gen;
+    bool positioned;          /* next_offset is known (else fetch from committed) */
+    uint64_t next_offset;
 };
 
 struct sg_consumer_stats {

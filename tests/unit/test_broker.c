@@ -75,6 +75,7 @@ static uint64_t fetch(struct simtest *t, const char *group, const char *topic, u
     f.topic = (char *)topic;
     f.partition = part;
     f.max_records = max;
+    f.from_committed = 1; /* a consumer without a position: the group's committed offset */
     SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
     e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH;
     e.fetch = &f;
