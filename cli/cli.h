@@ -54,6 +54,7 @@ void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config
 
 int sg_cmd_run(int argc, char **argv);
 int sg_cmd_sweep(int argc, char **argv);
+int sg_cmd_bench(int argc, char **argv);
 int sg_cmd_list(int argc, char **argv); /* bugs, scenarios, crashpoints */
 
 #endif

@@ -271,7 +271,7 @@ static enum sg_err on_commit(struct sg_broker *b, const SgEnvelope *e)
     if (sg_topic_index(c->topic) < 0) return SG_OK;
     enum sg_err err = sg_db_runf(b->env, b->db, NULL,
         "INSERT INTO group_offsets(grp, topic, partition, offset) VALUES(?, ?, ?, ?)"
-        " ON CONFLICT(grp, topic, partition) DO UPDATE SET offset = excluded.offset",
+        " ON CONFLICT(grp, topic, partition) DO UPDATE SET offset = MAX(offset, excluded.offset)",
         "ttii", c->group, c->topic, (int64_t)c->partition, (int64_t)c->offset);
     if (err != SG_OK) return SG_OK; /* no ack: the consumer re-fetches */
     Sagasim__Node__V1__CommitAck ack = SAGASIM__NODE__V1__COMMIT_ACK__INIT;

@@ -6,7 +6,8 @@
  * consecutive offsets per partition; only then is the producer acknowledged. Fetch
  * answers from the group's committed offset (a new group starts at the earliest offset);
  * when no record is there it is parked (a long poll) until a produce reaches that
- * partition or fetch_poll_ns passes. Commit stores a group's offset. The log and the group
+ * partition or fetch_poll_ns passes. Commit stores a group's offset; it never moves back
+ * (a delayed duplicate of an old commit must not rewind the group). The log and the group
  * offsets live in SQLite on the broker's own disk. Topics are the five of DESIGN §8.
  */
 #ifndef SG_BROKER_H
