@@ -11,6 +11,7 @@
 #include "bugs.h"
 #include "db.h"
 #include "timer.h"
+#include "banned.h"
 
 const char *const sg_topics[SG_TOPIC_COUNT] = {
     "cbsaga.cmd.identity", "cbsaga.evt.identity", "cbsaga.cmd.risk", "cbsaga.evt.risk",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "banned.h"
 
 static const struct sg_bug_info bugs[SG_BUG_COUNT] = {
     [SG_BUG_RESERVE_OUTSIDE_TX] = {"reserve-outside-tx", 1, "lease-race",

@@ -2,6 +2,7 @@
  * codes.c: names of the status codes (see codes.h).
  */
 #include "codes.h"
+#include "banned.h"
 
 const char *sg_code_name(uint32_t code)
 {

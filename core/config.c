@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <string.h>
+#include "banned.h"
 
 void sg_config_default(struct sg_config *c)
 {

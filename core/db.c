@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "banned.h"
 
 void sg_db_trace_err(const struct sg_env *env, sqlite3 *h, int rc, const char *where)
 {

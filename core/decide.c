@@ -5,6 +5,7 @@
 
 #include <string.h>
 #include <xxhash.h>
+#include "banned.h"
 
 static bool ratio_hit(const char *id, uint64_t seed, uint32_t num, uint32_t den)
 {

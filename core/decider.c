@@ -11,6 +11,7 @@
 #include "decide.h"
 #include "ids.h"
 #include "outbox.h"
+#include "banned.h"
 
 struct role_desc {
     const char *db_name, *group, *topic;

@@ -9,6 +9,7 @@
 
 #include "assert.h"
 #include "err.h"
+#include "banned.h"
 
 void sg_trace(const struct sg_env *env, const char *fmt, ...)
 {

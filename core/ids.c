@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "banned.h"
 
 static const char hex[] = "0123456789abcdef";
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "banned.h"
 
 static const char *const role_names[SG_ROLE_COUNT] = {"broker", "orchestrator", "identity",
                                                       "risk"};

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "codes.h"
 #include "timer.h"
+#include "banned.h"
 
 static const char *const orch_topics[] = {"cbsaga.evt.identity", "cbsaga.evt.risk", NULL};
 

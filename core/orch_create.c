@@ -15,6 +15,7 @@
 #include "db.h"
 #include "orch_int.h"
 #include "timer.h"
+#include "banned.h"
 
 /* The idempotency row of (user_id, key). */
 struct idem_row {

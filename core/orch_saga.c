@@ -11,6 +11,7 @@
 #include "bugs.h"
 #include "db.h"
 #include "orch_int.h"
+#include "banned.h"
 
 static enum sg_event_type status_event(enum sg_status to)
 {

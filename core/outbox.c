@@ -8,6 +8,7 @@
 #include "assert.h"
 #include "db.h"
 #include "ids.h"
+#include "banned.h"
 
 enum sg_err sg_outbox_put(const struct sg_env *env, struct sg_db *db, enum sg_event_type t,
                           const struct sg_event_fields *f, const char *trace_id,

@@ -10,6 +10,7 @@
 #include "bugs.h"
 #include "db.h"
 #include "timer.h"
+#include "banned.h"
 
 void sg_relay_init(struct sg_relay *r, const struct sg_env *env, const struct sg_config *cfg,
                    struct sg_db *db, uint64_t *msg_counter)

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "outbox.h"
 #include "timer.h"
+#include "banned.h"
 
 enum sg_err sg_service_open(struct sg_service *s, const struct sg_env *env,
                             const struct sg_config *cfg, const char *db_name,

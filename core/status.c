@@ -4,6 +4,7 @@
 #include "status.h"
 
 #include <string.h>
+#include "banned.h"
 
 static const char *const names[SG_STATUS_COUNT] = {
     "", "REQUESTED", "IN_PROGRESS", "COMPLETED", "FAILED", "CANCELED"};

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "banned.h"
 
 struct event_desc {
     const char *name;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "prng.h"
+#include "banned.h"
 
 void sg_faults_none(struct sg_faults *f)
 {

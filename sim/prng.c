@@ -8,6 +8,7 @@
 #include "prng.h"
 
 #include "assert.h"
+#include "banned.h"
 
 uint64_t sg_splitmix64(uint64_t *state)
 {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "banned.h"
 
 void sg_run_config_default(struct sg_run_config *rc, uint64_t seed)
 {

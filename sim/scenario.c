@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "banned.h"
 
 static void scenario_default(struct sg_run_config *rc)
 {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "assert.h"
+#include "banned.h"
 
 /* First allocation; later growth doubles, so pushes are amortised O(log n). */
 #define SCHED_CAPACITY_INITIAL 64u

@@ -23,6 +23,7 @@
 #include <xxhash.h>
 
 #include "assert.h"
+#include "banned.h"
 
 /* "-9223372036854775808 4294967295 " is 32 bytes; leave room for the terminator. */
 #define TRACE_PREFIX_MAX 48u

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "banned.h"
 
 #define SECTOR_BYTES ((size_t)4096)
 #define FILE_BYTES_MAX ((size_t)1 << 30)

@@ -9,6 +9,7 @@
 
 #include "assert.h"
 #include "wire.h"
+#include "banned.h"
 
 enum { TAG_WAKE = 1, TAG_TIMEOUT = 2, STREAM_CLIENT = 300 };
 
@@ -102,10 +103,13 @@ static void fresh_request(struct sg_workload *wl, struct sg_client *c)
              (unsigned long long)sg_prng_next(&c->prng));
     snprintf(r->key, sizeof r->key, "k-%u-%u", c->id, wl->started);
     c->trace_id[0] = '\0';
-    if (sg_prng_chance(&c->prng, wl->cfg.trace_pct, 100))
-        snprintf(c->trace_id, sizeof c->trace_id, "%016llx%016llx",
-                 (unsigned long long)sg_prng_next(&c->prng),
-                 (unsigned long long)sg_prng_next(&c->prng));
+    if (sg_prng_chance(&c->prng, wl->cfg.trace_pct, 100)) {
+        /* Two draws in two statements: argument evaluation order is unspecified in C, and
+         * gcc and clang differ — one expression would break cross-compiler determinism. */
+        unsigned long long hi = sg_prng_next(&c->prng);
+        unsigned long long lo = sg_prng_next(&c->prng);
+        snprintf(c->trace_id, sizeof c->trace_id, "%016llx%016llx", hi, lo);
+    }
 }
 
 static void invalid_request(struct sg_workload *wl, struct sg_client *c)

@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "assert.h"
+#include "banned.h"
 
 enum { STREAM_NET = 1, STREAM_NODE = 100, STREAM_DISK = 200 };
 

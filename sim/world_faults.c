@@ -10,6 +10,7 @@
 
 #include "assert.h"
 #include "world.h"
+#include "banned.h"
 
 enum { STREAM_FAULT = 500, GROUP_CLIENTS = SG_ROLE_COUNT };
 

@@ -1262,7 +1262,7 @@ static void vfs__pending_delete_becomes_durable__after_sync_in_same_directory(vo
 /* unlink(p) + create(p) without a directory sync: the old file may come back until the
  * new one is synced; a second delete keeps the older image; a main database is created
  * durably and replaces the old entry at once; wipe forgets pending deletes. */
-static void vfs__recreated_path__gets_old_file_back_at_crash_until_synced(void **state)
+static void vfs__old_file_comes_back_at_crash__after_recreate_without_sync(void **state)
 {
     struct fixture *f = *state;
     durable_file(&f->v, "/n1/j", 'A', 8192);
@@ -1307,7 +1307,7 @@ static void vfs__recreated_path__gets_old_file_back_at_crash_until_synced(void *
 
 /* A file deleted while open: its handle keeps writing (pending, lost by the exact revert)
  * and the delete stays pending after the close; a sync through the handle settles it. */
-static void vfs__deleted_while_open__comes_back_at_crash_unless_synced(void **state)
+static void vfs__file_deleted_while_open_comes_back__at_crash_unless_synced(void **state)
 {
     struct fixture *f = *state;
     durable_file(&f->v, "/n1/j", 'A', 4096);
@@ -1798,8 +1798,8 @@ int main(void)
         cmocka_unit_test(vfs__gives_identical_images__at_faulty_crash_with_same_seed),
         T(vfs__delete_comes_back_with_durable_bytes__at_crash_without_dir_sync),
         T(vfs__pending_delete_becomes_durable__after_sync_in_same_directory),
-        T(vfs__recreated_path__gets_old_file_back_at_crash_until_synced),
-        T(vfs__deleted_while_open__comes_back_at_crash_unless_synced),
+        T(vfs__old_file_comes_back_at_crash__after_recreate_without_sync),
+        T(vfs__file_deleted_while_open_comes_back__at_crash_unless_synced),
         T(vfs__last_commit_rolled_back_by_returning_journal__at_crash_with_delete_full),
         T(vfs__reads_writes_fail_at_rate_and_change_nothing__with_io_faults),
         T(vfs__statements_fail_without_corruption__with_io_faults),
