@@ -69,10 +69,12 @@ enum sg_err sg_db_open(const struct sg_env *env, const char *name, const char *s
         sg_db_trace_err(env, db->h, rc, "open");
         goto fail;
     }
-    /* PLANTED BUG hook: rollback_journal selects DELETE + synchronous=NORMAL, a setting
-     * that loses or corrupts commits under power loss (notes/sqlite-fault-model.md). */
+    /* PLANTED BUG hook: rollback_journal selects DELETE + synchronous=NORMAL with normal
+     * locking (so the journal is deleted after each commit, without a directory sync): a
+     * power loss can bring the journal back and roll a committed transaction back
+     * (notes/sqlite-fault-model.md, rule 8). */
     const char *pragmas = rollback_journal
-        ? "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=DELETE; PRAGMA synchronous=NORMAL;"
+        ? "PRAGMA journal_mode=DELETE; PRAGMA synchronous=NORMAL;"
         : "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
     if (sg_db_exec(env, db, pragmas) != SG_OK) goto fail;
     if (check_journal_mode(env, db, rollback_journal ? "delete" : "wal") != SG_OK) goto fail;

@@ -45,6 +45,15 @@ static void scenario_crash_storm(struct sg_run_config *rc)
     rc->world.faults.fsync_fail_every_ns = 1000000000LL;
 }
 
+static void scenario_power_loss(struct sg_run_config *rc)
+{
+    sg_faults_none(&rc->world.faults);
+    rc->world.faults.crash_every_ns = 250000000;   /* a power loss every 250 ms */
+    rc->world.faults.restart_max_ns = 300000000;
+    rc->world.faults.keep_pending_pct = 50;
+    rc->world.faults.torn_pct = 25;
+}
+
 static const struct sg_scenario catalogue[] = {
     {"default", "every fault class at a moderate rate, 5 clients, 200 withdrawals",
      scenario_default},
@@ -56,6 +65,8 @@ static const struct sg_scenario catalogue[] = {
      " and late decisions", scenario_slow_identity},
     {"crash-storm", "a crash a second, crashes at fault points, frequent fsync failures",
      scenario_crash_storm},
+    {"power-loss", "only power losses, four a second, with lost and torn unsynced sectors",
+     scenario_power_loss},
 };
 
 const struct sg_scenario *sg_scenarios(size_t *count)
