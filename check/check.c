@@ -65,6 +65,8 @@ static void count_statuses(const struct ck_world *w, struct sg_check_report *out
 static void judge(struct ck_ctx *c)
 {
     c->mute[SG_I5] = !c->in->liveness;
+    for (int i = SG_I1; i < SG_INV_COUNT; i++)
+        if (c->in->skip_mask & (1u << i)) c->mute[i] = true;
     ck_check_i1(c);
     ck_check_i2(c);
     ck_check_i3(c);

@@ -36,6 +36,8 @@ struct sg_check_input {
     const struct sg_history *history;
     const struct sg_config *cfg;
     bool liveness;              /* judge I8 (the run had a heal phase) */
+    uint32_t skip_mask;         /* bit 1 << I<n>: count but do not report (a scenario's
+                                   "invariants" list leaves it out) */
 };
 
 enum { SG_VIOLATIONS_MAX = 64 };

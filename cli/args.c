@@ -96,6 +96,13 @@ static int parse_one(const char *cmd, const char *opt, const char *val, struct s
     } else if (strcmp(opt, "perturb") == 0) {
         if (!sg_cli_parse_u64(val, &o->perturb) || o->perturb == 0)
             return bad(cmd, "invalid --perturb", val);
+    } else if (strcmp(opt, "timeline") == 0) {
+        if (!sg_cli_parse_u64(val, &o->timeline_seed)) return bad(cmd, "invalid --timeline seed", val);
+        o->has_timeline = true;
+    } else if (strcmp(opt, "tape") == 0) {
+        o->tape_path = val;
+    } else if (strcmp(opt, "out") == 0) {
+        o->out_path = val;
     } else if (strcmp(opt, "trace") == 0) {
         o->trace_path = val;
     } else if (strcmp(opt, "report") == 0) {
@@ -141,6 +148,7 @@ int sg_cli_parse(int argc, char **argv, const char *cmd, const char *usage,
         if (strcmp(name, "swarm") == 0) o->swarm = true;
         else if (strcmp(name, "check-determinism") == 0) o->check_determinism = true;
         else if (strcmp(name, "crashpoints") == 0) o->crashpoints = true;
+        else if (strcmp(name, "require-coverage") == 0) o->require_coverage = true;
         else if (i + 1 >= argc) return bad(cmd, "missing value for", arg);
         else {
             int rc = parse_one(cmd, name, argv[++i], o);

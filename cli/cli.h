@@ -32,6 +32,11 @@ struct sg_cli_opts {
     bool crashpoints;              /* --crashpoints (sweep) */
     const char *report_dir;        /* --report DIR */
     uint64_t perturb;              /* --perturb N (run --check-determinism self-test) */
+    bool require_coverage;         /* --require-coverage (sweep) */
+    uint64_t timeline_seed;        /* --timeline SEED (sweep: the run drawn in the report) */
+    bool has_timeline;
+    const char *tape_path;         /* --tape FILE (replay) */
+    const char *out_path;          /* --out FILE (shrink) */
 };
 
 /* Parses argv[1..] (argv[0] is the subcommand). Accepted options are named in `allowed`

@@ -31,7 +31,7 @@ static void judge(struct sg_world *w, struct sg_workload *wl, const struct sg_ru
     struct sg_check_input in = {
         .vfs_name = "sgsim", .orch_db = "/n1/orch.db", .identity_db = "/n2/identity.db",
         .risk_db = "/n3/risk.db", .broker_db = "/n0/broker.db", .history = &wl->history,
-        .cfg = &rc->cfg, .liveness = rc->heal_ns > 0};
+        .cfg = &rc->cfg, .liveness = rc->heal_ns > 0, .skip_mask = rc->skip_invariants};
     bool held = sg_check_run(&in, &out->report);
     out->ok = held && !out->panicked;
 }

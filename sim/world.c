@@ -161,6 +161,12 @@ bool sg_world_init(struct sg_world *w, uint64_t seed, const struct sg_config *cf
     if (!sg_vfs_init(&w->vfs, "sgsim", &hooks)) return false;
     if (sg_vfs_register(&w->vfs) != 0) return false;
     for (int r = 0; r < SG_ROLE_COUNT; r++) node_env_init(w, &w->nodes[r], (enum sg_role)r);
+    /* Every link gets its own latency range: a quarter to all of [min, max]. */
+    int64_t span = opt->latency_max_ns - opt->latency_min_ns;
+    for (int a = 0; a <= SG_ROLE_COUNT; a++)
+        for (int b = 0; b <= SG_ROLE_COUNT; b++)
+            w->link_latency_max_ns[a][b] =
+                opt->latency_min_ns + span * (1 + (int64_t)sg_prng_below(&w->net_prng, 4)) / 4;
     char rec[96];
     snprintf(rec, sizeof rec, "world seed=%llu sqlite=%.20s", (unsigned long long)seed,
              sqlite3_sourceid());
@@ -211,7 +217,19 @@ enum sg_err sg_world_start(struct sg_world *w, enum sg_role role)
     SG_ASSERT_PURE(!n->up);
     n->incarnation++;
     n->up = true; /* before start: start-up sends and arms timers */
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "%s/", n->dir);
+    sg_world_recovery_fault(w, prefix);
     enum sg_err err = sg_node_start(&n->node, role, &n->env, &w->cfg);
+    if (sg_vfs_is_down(&w->vfs, prefix)) { /* power lost during start-up and recovery */
+        w->stats.down_crashes++;
+        if (err != SG_OK) {
+            n->up = false;
+            sg_node_stop(&n->node);
+        }
+        sg_world_crash(w, role, true);
+        return SG_ERR_CRASHED;
+    }
     if (err != SG_OK) {
         n->up = false;
         sg_node_stop(&n->node);
@@ -250,6 +268,7 @@ void sg_world_crash(struct sg_world *w, enum sg_role role, bool restart)
                                     100, w->opt.faults.torn_pct, 100};
     bool disk_faults = w->faults_on && (f.keep_pending_num || f.torn_num);
     sg_vfs_crash(&w->vfs, prefix, disk_faults ? &f : NULL);
+    sg_vfs_set_down(&w->vfs, prefix, false); /* a countdown that fired stays down until now */
     n->up = false;
     n->incarnation++;
     n->crashes++;
@@ -332,6 +351,10 @@ static void dispatch(struct sg_world *w, const struct sg_event *ev)
         break;
     case SG_EV_CONTROL: {
         uint64_t what = ev->tag >> 32;
+        if (what == SG_CONTROL_SCHEDULED || what == SG_CONTROL_SCHEDULED_END) {
+            sg_world_scheduled(w, (size_t)(ev->tag & 0xffffffffu), what == SG_CONTROL_SCHEDULED);
+            break;
+        }
         if (what == SG_CONTROL_NEMESIS || what == SG_CONTROL_HEAL_PARTITION) {
             sg_world_nemesis(w, what == SG_CONTROL_NEMESIS
                                     ? (enum sg_fault_class)(ev->tag & 0xffffffffu)

@@ -50,6 +50,24 @@ struct sg_world_node {
     uint64_t crashes, restarts;
 };
 
+/* A fault at a fixed virtual time (scenario files: "at 5s crash orchestrator"). */
+enum sg_scheduled_kind {
+    SG_SCHED_CRASH,          /* power loss of node a; restarts after the usual delay */
+    SG_SCHED_ISOLATE,        /* node a cut off both ways until until_ns */
+    SG_SCHED_ONEWAY,         /* messages a -> b dropped until until_ns */
+    SG_SCHED_CLOCK_JUMP,     /* node a's wall clock moves by amount_ns */
+    SG_SCHED_FSYNC_FAIL,     /* node a's next fsync fails */
+};
+
+struct sg_scheduled_fault {
+    enum sg_scheduled_kind kind;
+    int64_t at_ns, until_ns;
+    uint32_t a, b;           /* node ids (SG_NODE_CLIENT0 stands for every client) */
+    int64_t amount_ns;
+};
+
+enum { SG_SCHEDULED_MAX = 32 };
+
 struct sg_world_options {
     int64_t latency_min_ns, latency_max_ns;
     int64_t restart_delay_ns;
@@ -62,6 +80,8 @@ struct sg_world_options {
     enum sg_role crash_role;
     uint32_t crash_hit;
     struct sg_faults faults;       /* used between sg_world_faults_on and sg_world_heal */
+    struct sg_scheduled_fault scheduled[SG_SCHEDULED_MAX]; /* armed by sg_world_faults_on */
+    size_t scheduled_count;
 };
 
 /* Called for every message addressed to a client node id (>= SG_NODE_CLIENT0) and for
@@ -92,6 +112,7 @@ struct sg_world {
     struct sg_prng fault_prng[SG_FAULT_CLASS_COUNT];
     bool cut[SG_ROLE_COUNT + 1][SG_ROLE_COUNT + 1]; /* partitions; index 4: all clients */
     bool partitioned;
+    int64_t link_latency_max_ns[SG_ROLE_COUNT + 1][SG_ROLE_COUNT + 1]; /* per link */
     struct sg_world_stats stats;
     /* panic (SG_ASSERT) unwinds to the running step */
     jmp_buf panic_jmp;
@@ -140,10 +161,15 @@ size_t sg_world_fate(struct sg_world *w, uint32_t from, uint32_t to, int64_t lat
 bool sg_world_crash_point(struct sg_world *w, struct sg_world_node *n, const char *point);
 void sg_world_push_control(struct sg_world *w, uint32_t node, uint64_t tag, int64_t at_ns);
 int64_t sg_world_restart_delay(struct sg_world *w);
+/* With faults on, sometimes arms a power loss inside the coming start-up (recovery). */
+void sg_world_recovery_fault(struct sg_world *w, const char *prefix);
+/* A scheduled fault begins (begin true) or ends (partitions). */
+void sg_world_scheduled(struct sg_world *w, size_t index, bool begin);
 uint64_t sg_world_disk_random(void *world);
 
 /* Control event tags (SG_EV_CONTROL): what << 32 | argument. */
-enum { SG_CONTROL_START = 1, SG_CONTROL_RESTART, SG_CONTROL_NEMESIS, SG_CONTROL_HEAL_PARTITION };
+enum { SG_CONTROL_START = 1, SG_CONTROL_RESTART, SG_CONTROL_NEMESIS, SG_CONTROL_HEAL_PARTITION,
+       SG_CONTROL_SCHEDULED, SG_CONTROL_SCHEDULED_END };
 
 /* Moves one node's wall clock by delta (tests of skew and jumps). */
 void sg_world_clock_shift(struct sg_world *w, enum sg_role role, int64_t delta_ns);

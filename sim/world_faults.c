@@ -31,6 +31,15 @@ static uint64_t io_random(void *world)
     return sg_prng_next(rng(w, SG_FAULT_IO));
 }
 
+void sg_world_recovery_fault(struct sg_world *w, const char *prefix)
+{
+    if (!w->faults_on || w->opt.faults.crash_every_ns <= 0) return;
+    struct sg_prng *p = rng(w, SG_FAULT_CRASH);
+    if (!sg_prng_chance(p, 1, 8)) return;
+    sg_vfs_set_down_after(&w->vfs, prefix, sg_prng_below(p, 16));
+    sg_world_trace(w, 0, "crash armed inside recovery");
+}
+
 int64_t sg_world_restart_delay(struct sg_world *w)
 {
     if (!w->faults_on || w->opt.faults.restart_max_ns <= 0) return w->opt.restart_delay_ns;
@@ -76,6 +85,9 @@ void sg_world_faults_on(struct sg_world *w)
         sg_vfs_set_io_faults(&w->vfs, "/n", f->io_error_ppm, f->io_error_ppm, 1000000,
                              io_random, w);
     for (int c = 0; c < SG_FAULT_CLASS_COUNT; c++) arm(w, (enum sg_fault_class)c);
+    for (size_t i = 0; i < w->opt.scheduled_count && i < SG_SCHEDULED_MAX; i++)
+        sg_world_push_control(w, 0, ((uint64_t)SG_CONTROL_SCHEDULED << 32) | i,
+                              w->opt.scheduled[i].at_ns);
     sg_world_trace(w, 0, "faults on");
 }
 
@@ -105,7 +117,9 @@ static uint32_t group_of(uint32_t node)
 size_t sg_world_fate(struct sg_world *w, uint32_t from, uint32_t to, int64_t latency[2])
 {
     struct sg_prng *net = &w->net_prng;
-    latency[0] = sg_prng_range(net, w->opt.latency_min_ns, w->opt.latency_max_ns);
+    int64_t max = w->link_latency_max_ns[group_of(from)][group_of(to)];
+    latency[0] = sg_prng_range(net, w->opt.latency_min_ns,
+                               max > w->opt.latency_min_ns ? max : w->opt.latency_min_ns);
     if (!w->faults_on || to == SG_NODE_INJECTOR) return 1;
     const struct sg_faults *f = &w->opt.faults;
     struct sg_prng *p = rng(w, SG_FAULT_NETWORK);
@@ -245,4 +259,45 @@ void sg_world_nemesis(struct sg_world *w, enum sg_fault_class c)
     default: break;
     }
     arm(w, c);
+}
+
+static struct sg_world_node *node_of_id(struct sg_world *w, uint32_t id)
+{
+    for (int r = 0; r < SG_ROLE_COUNT; r++)
+        if (w->nodes[r].env.node_id == id) return &w->nodes[r];
+    return NULL;
+}
+
+void sg_world_scheduled(struct sg_world *w, size_t index, bool begin)
+{
+    const struct sg_scheduled_fault *f = &w->opt.scheduled[index];
+    uint32_t a = group_of(f->a), b = group_of(f->b);
+    struct sg_world_node *n = node_of_id(w, f->a);
+    char rec[96];
+    snprintf(rec, sizeof rec, "scheduled fault %zu %s", index, begin ? "begins" : "ends");
+    sg_world_trace(w, 0, rec);
+    switch (f->kind) {
+    case SG_SCHED_CRASH:
+        if (n && n->up) sg_world_crash(w, n->role, true);
+        break;
+    case SG_SCHED_ISOLATE:
+        for (uint32_t g = 0; g <= SG_ROLE_COUNT; g++)
+            if (g != a) w->cut[a][g] = w->cut[g][a] = begin;
+        break;
+    case SG_SCHED_ONEWAY: w->cut[a][b] = begin; break;
+    case SG_SCHED_CLOCK_JUMP:
+        if (n) sg_world_clock_shift(w, n->role, f->amount_ns);
+        break;
+    case SG_SCHED_FSYNC_FAIL:
+        if (n) {
+            char prefix[16];
+            snprintf(prefix, sizeof prefix, "%s/", n->dir);
+            sg_vfs_fail_next_sync(&w->vfs, prefix, 1);
+        }
+        break;
+    }
+    bool partition = f->kind == SG_SCHED_ISOLATE || f->kind == SG_SCHED_ONEWAY;
+    if (begin && partition)
+        sg_world_push_control(w, 0, ((uint64_t)SG_CONTROL_SCHEDULED_END << 32) | index,
+                              f->until_ns);
 }

@@ -390,7 +390,7 @@ static int teardown(void **state)
 static bool run(struct fx *f, bool liveness, struct sg_check_report *out)
 {
     struct sg_check_input in = {NULL, f->path[DB_ORCH], f->path[DB_IDENTITY], f->path[DB_RISK],
-                                f->path[DB_BROKER], &f->hist, &f->cfg, liveness};
+                                f->path[DB_BROKER], &f->hist, &f->cfg, liveness, 0};
     bool ok = sg_check_run(&in, out);
     for (size_t i = 0; i < out->count && i < 6; i++)
         print_message("  %s %s\n", sg_inv_name(out->v[i].inv), out->v[i].summary);

@@ -1,0 +1,68 @@
+/*
+ * report.h: the report writers (DESIGN §6): one run or sweep -> report.json (machines),
+ * junit.xml (CI: one testsuite per scenario, one testcase per invariant) and index.html
+ * (people: summary, per-invariant table, failing seeds with replay commands, a timeline
+ * picture of one run, coverage of rare paths). The CLI fills struct sg_report; the writers
+ * only format it. All output is deterministic for the same input (sorted keys, no times
+ * other than the ones given).
+ */
+#ifndef SG_REPORT_H
+#define SG_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check.h"
+#include "coverage.h"
+#include "world.h"
+
+/* One judged run. */
+struct sg_report_seed {
+    uint64_t seed;
+    uint64_t hash;
+    bool ok;
+    bool panicked;                      /* an assertion failed: violation ASSERT */
+    uint64_t checked[SG_INV_COUNT];     /* items examined per invariant (index I<n>) */
+    uint64_t failed[SG_INV_COUNT];      /* violations per invariant */
+    char first_violation[320];          /* "I5 <evidence>" or "ASSERT <where>", "" if ok */
+    char replay[512];                   /* the command that replays this run */
+    struct sg_world_stats faults;       /* how many of each fault were injected */
+    uint64_t coverage[SG_COV_COUNT];
+    uint64_t withdrawals, by_status[8]; /* index: enum sg_status */
+    double wall_seconds;
+};
+
+/* The trace of one run, drawn as a sequence diagram: a lane per node, messages as arrows
+ * (a "send a->b" record to its "deliver a->b" record), crashes, partitions and disk faults
+ * marked, and one record highlighted (the violating event). Records are the canonical
+ * trace lines "<time_ns> <node> <text>". */
+struct sg_report_timeline {
+    uint64_t seed;
+    const char *title;
+    char *const *records;
+    size_t count;
+    size_t highlight;                   /* index into records; == count: none */
+};
+
+struct sg_report {
+    const char *scenario;
+    const char *command;                /* the command line that produced the report */
+    const char *build_id;               /* e.g. "sagasim 0.1.0 gcc 12.2.0" */
+    const char *sqlite_source_id;
+    const struct sg_report_seed *seeds; /* in seed order */
+    size_t n_seeds;
+    const struct sg_report_timeline *timeline; /* may be NULL */
+    double wall_seconds;
+    uint32_t jobs;
+    bool require_coverage;              /* an unreached path counts as a failure */
+};
+
+/* Writes DIR/report.json, DIR/junit.xml and DIR/index.html (DIR is created if missing).
+ * Returns false with a message in err on any I/O error. */
+bool sg_report_write_all(const struct sg_report *r, const char *dir, char *err, size_t err_cap);
+bool sg_report_write_json(const struct sg_report *r, const char *path, char *err, size_t cap);
+bool sg_report_write_junit(const struct sg_report *r, const char *path, char *err, size_t cap);
+bool sg_report_write_html(const struct sg_report *r, const char *path, char *err, size_t cap);
+
+#endif
