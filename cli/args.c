@@ -10,6 +10,7 @@
 #include "bugs.h"
 #include "cli.h"
 #include "scenario.h"
+#include "scenario_file.h"
 
 static int bad(const char *cmd, const char *what, const char *arg)
 {
@@ -66,6 +67,28 @@ static bool parse_crash_at(const char *s, struct sg_cli_opts *o)
     return true;
 }
 
+/* --scenario X: a catalogue name or a file (DESIGN §8.1), validated by loading it once;
+ * sg_cli_config loads it again for each seed. A file's errors go to stderr as they are
+ * ("file:line:col: message", the form editors jump to). */
+static int parse_scenario(const char *cmd, const char *val, struct sg_cli_opts *o)
+{
+    bool path = sg_scenario_is_path(val);
+    if (strlen(val) >= sizeof o->scenario)
+        return bad(cmd, path ? "scenario path too long (at most 63 bytes)" : "unknown scenario"
+                   " (try: sagasim scenarios)", val);
+    struct sg_run_config probe;
+    char err[SG_SCENARIO_ERR_LEN];
+    enum sg_scenario_status st = sg_scenario_load(val, 1, &probe, NULL, err, sizeof err);
+    if (st == SG_SCENARIO_NOT_FOUND && !path)
+        return bad(cmd, "unknown scenario (try: sagasim scenarios)", val);
+    if (st != SG_SCENARIO_OK) {
+        fprintf(stderr, "%s\n", err);
+        return SG_EXIT_USAGE;
+    }
+    strcpy(o->scenario, val);
+    return 0;
+}
+
 /* One option with its value; returns 0, or an exit code. */
 static int parse_one(const char *cmd, const char *opt, const char *val, struct sg_cli_opts *o)
 {
@@ -81,11 +104,8 @@ static int parse_one(const char *cmd, const char *opt, const char *val, struct s
             return bad(cmd, "invalid --withdrawals (1..1000000)", val);
         o->withdrawals = (uint32_t)n;
     } else if (strcmp(opt, "scenario") == 0) {
-        struct sg_run_config probe;
-        sg_run_config_default(&probe, 1);
-        if (strlen(val) >= sizeof o->scenario || !sg_scenario_apply(val, &probe))
-            return bad(cmd, "unknown scenario (try: sagasim scenarios)", val);
-        strcpy(o->scenario, val);
+        int rc = parse_scenario(cmd, val, o);
+        if (rc) return rc;
     } else if (strcmp(opt, "bug") == 0) {
         enum sg_bug b = sg_bug_parse(val);
         if (b == SG_BUG_COUNT) return bad(cmd, "unknown bug (try: sagasim bugs)", val);
@@ -160,10 +180,13 @@ int sg_cli_parse(int argc, char **argv, const char *cmd, const char *usage,
 
 void sg_cli_config(const struct sg_cli_opts *o, uint64_t seed, struct sg_run_config *rc)
 {
-    sg_run_config_default(rc, seed);
+    char err[SG_SCENARIO_ERR_LEN];
+    if (sg_scenario_load(o->scenario, seed, rc, NULL, err, sizeof err) != SG_SCENARIO_OK) {
+        /* It loaded when parsed: a scenario file changed or vanished since. */
+        fprintf(stderr, "%s\n", err);
+        exit(SG_EXIT_USAGE);
+    }
     rc->cfg.bugs = o->bugs;
-    bool known = sg_scenario_apply(o->scenario, rc);
-    (void)known; /* validated when parsed */
     if (o->swarm) sg_faults_swarm(&rc->world.faults, seed);
     if (o->withdrawals) rc->wl.withdrawals = o->withdrawals;
     if (o->crash_role >= 0) {
@@ -173,10 +196,38 @@ void sg_cli_config(const struct sg_cli_opts *o, uint64_t seed, struct sg_run_con
     }
 }
 
+/* The scenario as given, single-quoted for the shell only when it holds a character a
+ * shell would treat specially (a path scenario may). */
+static void shell_word(const char *s, char *buf, size_t cap)
+{
+    bool plain = *s != '\0';
+    for (const char *p = s; *p; p++)
+        plain &= (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                 (*p >= '0' && *p <= '9') || strchr("/._-+,:=@%", *p) != NULL;
+    if (plain) {
+        snprintf(buf, cap, "%s", s);
+        return;
+    }
+    size_t used = 0;
+    buf[used++] = '\'';
+    for (const char *p = s; *p && used + 6 <= cap; p++) {
+        if (*p == '\'') {
+            memcpy(buf + used, "'\\''", 4); /* close, an escaped quote, reopen */
+            used += 4;
+        } else {
+            buf[used++] = *p;
+        }
+    }
+    buf[used++] = '\'';
+    buf[used] = '\0';
+}
+
 void sg_cli_replay(const struct sg_cli_opts *o, uint64_t seed, char *buf, size_t cap)
 {
     size_t used = 0;
-    int n = snprintf(buf, cap, "sagasim run --scenario %s --seed %" PRIu64, o->scenario, seed);
+    char scenario[4 * sizeof o->scenario + 3];
+    shell_word(o->scenario, scenario, sizeof scenario);
+    int n = snprintf(buf, cap, "sagasim run --scenario %s --seed %" PRIu64, scenario, seed);
     used = n > 0 ? (size_t)n : 0;
 #define APPEND(...)                                                                    \
     do {                                                                               \

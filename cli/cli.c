@@ -70,3 +70,14 @@ void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config
         printf("replay=%s\n", replay);
     }
 }
+
+void sg_cli_command_line(int argc, char **argv, char *buf, size_t cap)
+{
+    size_t used = 0;
+    int n = snprintf(buf, cap, "sagasim");
+    used = n > 0 ? (size_t)n : 0;
+    for (int i = 0; i < argc && used < cap; i++) {
+        n = snprintf(buf + used, cap - used, " %s", argv[i]);
+        if (n > 0) used += (size_t)n;
+    }
+}

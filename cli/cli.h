@@ -57,9 +57,24 @@ double sg_cli_wall_seconds(void);
 void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config *rc,
                          const struct sg_run_result *res);
 
+struct sg_report_seed;
+/* One run's judgement as a report record (report_cli.c). */
+void sg_cli_seed_report(const struct sg_cli_opts *o, const struct sg_run_config *rc,
+                        const struct sg_run_result *res, double wall,
+                        struct sg_report_seed *out);
+/* Writes o->report_dir/{report.json,junit.xml,index.html}; re-runs timeline_seed with its
+ * trace kept for the timeline picture when with_timeline. Prints where it wrote. */
+bool sg_cli_write_report(const struct sg_cli_opts *o, const char *command,
+                         const struct sg_report_seed *seeds, size_t n, uint64_t timeline_seed,
+                         bool with_timeline, double wall, uint32_t jobs);
+/* The command line as one string (for reports). */
+void sg_cli_command_line(int argc, char **argv, char *buf, size_t cap);
+
 int sg_cmd_run(int argc, char **argv);
 int sg_cmd_sweep(int argc, char **argv);
 int sg_cmd_bench(int argc, char **argv);
+int sg_cmd_shrink(int argc, char **argv);
+int sg_cmd_replay(int argc, char **argv);
 int sg_cmd_list(int argc, char **argv); /* bugs, scenarios, crashpoints */
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * cmd_list.c: the catalogues: `sagasim bugs`, `sagasim scenarios`, `sagasim crashpoints`.
- * One line per entry, tab-separated, sorted (bugs by name, DESIGN §8).
+ * One line per entry, tab-separated, sorted (bugs by name, DESIGN §8; scenarios by name,
+ * read from the scenario files embedded at build time).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "bugs.h"
 #include "cli.h"
 #include "scenario.h"
+#include "scenario_file.h"
 
 static int cmp_bug(const void *a, const void *b)
 {
@@ -27,11 +29,22 @@ static void list_bugs(void)
                sorted[b]->defect);
 }
 
-static void list_scenarios(void)
+/* Name and purpose of each catalogue file; a file that does not load (a broken build)
+ * is reported on stderr and makes the command fail. */
+static int list_scenarios(void)
 {
-    size_t n = 0;
-    const struct sg_scenario *s = sg_scenarios(&n);
-    for (size_t i = 0; i < n; i++) printf("%s\t%s\n", s[i].name, s[i].purpose);
+    int rc = SG_EXIT_OK;
+    for (size_t i = 0; i < sg_scenario_count(); i++) {
+        struct sg_scenario_info info;
+        char err[SG_SCENARIO_ERR_LEN];
+        if (sg_scenario_info_at(i, &info, err, sizeof err) == SG_SCENARIO_OK) {
+            printf("%s\t%s\n", info.name, info.purpose);
+        } else {
+            fprintf(stderr, "%s\n", err);
+            rc = SG_EXIT_USAGE;
+        }
+    }
+    return rc;
 }
 
 static void list_crashpoints(void)
@@ -51,7 +64,7 @@ int sg_cmd_list(int argc, char **argv)
         return help ? SG_EXIT_OK : SG_EXIT_USAGE;
     }
     if (strcmp(what, "bugs") == 0) list_bugs();
-    else if (strcmp(what, "scenarios") == 0) list_scenarios();
+    else if (strcmp(what, "scenarios") == 0) return list_scenarios();
     else list_crashpoints();
     return SG_EXIT_OK;
 }

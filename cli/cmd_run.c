@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "report.h"
 
 static const char usage[] =
     "usage: sagasim run [--scenario NAME] [--seed N] [--withdrawals K] [--bug NAME]...\n"
@@ -21,6 +22,7 @@ static const char usage[] =
     "  --swarm              let the seed pick the fault classes and their rates\n"
     "  --crash-at N:P[:K]   crash node N at the K-th hit of fault point P (sagasim crashpoints)\n"
     "  --trace FILE         write every trace record to FILE\n"
+    "  --report DIR         write DIR/report.json, junit.xml and index.html (with a timeline)\n"
     "  --check-determinism  run twice and compare the traces record by record\n"
     "  --perturb N          (self-test) with --check-determinism: delay the N-th message of\n"
     "                       the second run by 1 ns, which must be reported as divergence\n"
@@ -28,7 +30,7 @@ static const char usage[] =
     "exit: 0 all hold, 1 violation, 2 bad usage, 3 nondeterminism.\n";
 
 static const char allowed[] =
-    "scenario,seed,withdrawals,bug,swarm,crash-at,trace,check-determinism,perturb";
+    "scenario,seed,withdrawals,bug,swarm,crash-at,trace,check-determinism,perturb,report";
 
 /* Runs the seed twice with every trace record kept and compares them. Returns the exit
  * code: 3 on divergence (it wins over 1), else that of the first run. */
@@ -101,5 +103,14 @@ int sg_cmd_run(int argc, char **argv)
     sg_cli_print_result(&o, &rc, &res);
     fprintf(stderr, "wall_seconds=%.3f sim_seconds=%.1f speedup=%.0fx\n", wall,
             (double)res.sim_ns / 1e9, wall > 0 ? (double)res.sim_ns / 1e9 / wall : 0.0);
-    return res.ok ? SG_EXIT_OK : SG_EXIT_VIOLATION;
+    bool report_ok = true;
+    if (o.report_dir) {
+        struct sg_report_seed rep;
+        sg_cli_seed_report(&o, &rc, &res, wall, &rep);
+        char cmd[1024];
+        sg_cli_command_line(argc, argv, cmd, sizeof cmd);
+        report_ok = sg_cli_write_report(&o, cmd, &rep, 1, o.seed, true, wall, 1);
+    }
+    if (!res.ok) return SG_EXIT_VIOLATION;
+    return report_ok ? SG_EXIT_OK : SG_EXIT_USAGE;
 }

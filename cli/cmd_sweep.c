@@ -20,29 +20,41 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "report.h"
 #include "scenario.h"
 
 static const char usage[] =
     "usage: sagasim sweep [--scenario NAME] --seeds A..B [--bug NAME]... [--swarm]\n"
     "                     [--withdrawals K] [--crashpoints] [--jobs N] [--shard i/n]\n"
+    "                     [--report DIR] [--timeline SEED] [--require-coverage]\n"
     "\n"
     "Runs every seed of A..B (inclusive) and judges each run.\n"
     "  --jobs N        run seeds in N parallel processes (output order does not change)\n"
     "  --shard i/n     run only the seeds s with ((s - A) mod n) + 1 == i\n"
     "  --crashpoints   run each seed once per fault point, crashing there at its first hit\n"
+    "  --report DIR    write DIR/report.json, DIR/junit.xml and DIR/index.html\n"
+    "  --timeline SEED draw this seed's run in the report (default: the first failing seed)\n"
+    "  --require-coverage  fail when a rare path (sagasim coverage) was never reached\n"
     "stdout: per failing seed a violation= and a replay= line (seed order), then\n"
     "seeds=<n> and violations=<failing seeds>. Progress and wall time go to stderr.\n"
     "exit: 0 all hold, 1 a violation, 2 bad usage.\n";
 
 static const char allowed[] =
-    "scenario,seeds,withdrawals,bug,swarm,crashpoints,jobs,shard,report";
+    "scenario,seeds,withdrawals,bug,swarm,crashpoints,jobs,shard,report,require-coverage,"
+    "timeline";
 
-/* One unit of work: a seed, and the crash point index (or -1). */
+/* One unit of work: a seed, and the crash point index (or -1), and its judgement. */
 struct unit {
     uint64_t seed;
     int point;
-    bool done, ok;
-    char line[400];
+    bool done;
+    struct sg_report_seed rep;
+};
+
+/* What a worker writes to its pipe per unit. */
+struct unit_msg {
+    size_t index;
+    struct sg_report_seed rep;
 };
 
 static void unit_opts(const struct sg_cli_opts *o, const struct unit *u, struct sg_cli_opts *out)
@@ -56,54 +68,45 @@ static void unit_opts(const struct sg_cli_opts *o, const struct unit *u, struct 
     out->crash_hit = 1;
 }
 
-/* Runs one unit and formats its result line: "<index> <ok> <hash> <violation...>". */
-static void run_unit(const struct sg_cli_opts *o, struct unit *u, size_t index, char *line,
-                     size_t cap)
+static void run_unit(const struct sg_cli_opts *o, const struct unit *u, struct sg_report_seed *rep)
 {
     struct sg_cli_opts uo;
     unit_opts(o, u, &uo);
     struct sg_run_config rc;
     sg_cli_config(&uo, u->seed, &rc);
     struct sg_run_result res;
+    double t0 = sg_cli_wall_seconds();
     if (!sg_run(&rc, &res)) {
-        snprintf(line, cap, "%zu 0 0 OOM out of memory\n", index);
+        memset(rep, 0, sizeof *rep);
+        rep->seed = u->seed;
+        snprintf(rep->first_violation, sizeof rep->first_violation, "OOM out of memory");
+        sg_cli_replay(&uo, u->seed, rep->replay, sizeof rep->replay);
         return;
     }
-    /* Every invariant that failed, then the first evidence: "I1,I2 <summary>". */
-    char invs[80] = "";
-    const char *what = "";
-    if (res.panicked) {
-        snprintf(invs, sizeof invs, "ASSERT");
-        what = res.panic_what;
-    } else if (res.report.error[0]) {
-        snprintf(invs, sizeof invs, "CHECK");
-        what = res.report.error;
-    } else {
-        for (int i = SG_I1; i < SG_INV_COUNT; i++) {
-            if (!res.report.failed[i]) continue;
-            size_t used = strlen(invs);
-            snprintf(invs + used, sizeof invs - used, "%s%s", used ? "," : "",
-                     sg_inv_name((enum sg_inv)i));
-        }
-        if (res.report.count) what = res.report.v[0].summary;
+    sg_cli_seed_report(&uo, &rc, &res, sg_cli_wall_seconds() - t0, rep);
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, p + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) _exit(2);
+        off += (size_t)w;
     }
-    snprintf(line, cap, "%zu %d %016" PRIx64 " %s %s\n", index, res.ok ? 1 : 0, res.hash,
-             invs[0] ? invs : "-", what);
 }
 
 static void worker(const struct sg_cli_opts *o, struct unit *units, size_t n, uint32_t k,
                    uint32_t jobs, int fd)
 {
-    char line[512];
+    struct unit_msg msg;
     for (size_t i = k; i < n; i += jobs) {
-        run_unit(o, &units[i], i, line, sizeof line);
-        size_t len = strlen(line), off = 0;
-        while (off < len) {
-            ssize_t w = write(fd, line + off, len - off);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) _exit(2);
-            off += (size_t)w;
-        }
+        memset(&msg, 0, sizeof msg);
+        msg.index = i;
+        run_unit(o, &units[i], &msg.rep);
+        write_all(fd, &msg, sizeof msg);
     }
     close(fd);
     _exit(0);
@@ -114,7 +117,7 @@ struct collector {
     size_t n, done, failed;
     double t0, last_plain;
     bool tty;
-    char buf[64][1024];     /* per worker: a partial line */
+    struct unit_msg buf[64];  /* per worker: a partial record */
     size_t len[64];
 };
 
@@ -133,36 +136,28 @@ static void progress(struct collector *c, bool final)
     }
 }
 
-static void take_line(struct collector *c, const char *line)
+static void take(struct collector *c, const struct unit_msg *m)
 {
-    size_t index = 0;
-    int ok = 0, used = 0;
-    if (sscanf(line, "%zu %d %*s%n", &index, &ok, &used) < 2 || index >= c->n) return;
-    struct unit *u = &c->units[index];
-    if (u->done) return;
+    if (m->index >= c->n || c->units[m->index].done) return;
+    struct unit *u = &c->units[m->index];
     u->done = true;
-    u->ok = ok == 1;
-    snprintf(u->line, sizeof u->line, "%s", line + used + (line[used] == ' '));
+    u->rep = m->rep;
     c->done++;
-    c->failed += !u->ok;
+    c->failed += !u->rep.ok;
     progress(c, false);
 }
 
 /* Reads what worker k wrote; false at end of file. */
 static bool drain(struct collector *c, int fd, size_t k)
 {
-    char tmp[4096];
-    ssize_t r = read(fd, tmp, sizeof tmp);
+    char *dst = (char *)&c->buf[k];
+    ssize_t r = read(fd, dst + c->len[k], sizeof c->buf[k] - c->len[k]);
     if (r < 0 && errno == EINTR) return true;
     if (r <= 0) return false;
-    for (ssize_t i = 0; i < r; i++) {
-        if (tmp[i] == '\n') {
-            c->buf[k][c->len[k]] = '\0';
-            take_line(c, c->buf[k]);
-            c->len[k] = 0;
-        } else if (c->len[k] + 1 < sizeof c->buf[k]) {
-            c->buf[k][c->len[k]++] = tmp[i];
-        }
+    c->len[k] += (size_t)r;
+    if (c->len[k] == sizeof c->buf[k]) {
+        take(c, &c->buf[k]);
+        c->len[k] = 0;
     }
     return true;
 }
@@ -204,6 +199,23 @@ static bool spawn_and_collect(const struct sg_cli_opts *o, struct collector *c, 
     return true;
 }
 
+/* "violation=seed N: I1,I2 <first evidence>": every invariant that failed, so a test can
+ * look for the one it expects even when another fails first. */
+static void print_violation(const struct sg_report_seed *r)
+{
+    char invs[80] = "";
+    for (int i = SG_I1; i < SG_INV_COUNT; i++) {
+        if (!r->failed[i]) continue;
+        size_t used = strlen(invs);
+        snprintf(invs + used, sizeof invs - used, "%s%s", used ? "," : "",
+                 sg_inv_name((enum sg_inv)i));
+    }
+    const char *text = r->first_violation;
+    const char *space = strchr(text, ' ');
+    if (invs[0] && space && text[0] == 'I') text = space + 1; /* "I5 <evidence>" */
+    printf("violation=seed %" PRIu64 ": %s%s%s\n", r->seed, invs, invs[0] ? " " : "", text);
+}
+
 static size_t build_units(const struct sg_cli_opts *o, struct unit **out)
 {
     size_t npoints = 0;
@@ -217,7 +229,7 @@ static size_t build_units(const struct sg_cli_opts *o, struct unit **out)
     for (uint64_t s = o->seed_from; n < cap; s++) {
         bool mine = !o->shard_n || (s - o->seed_from) % o->shard_n + 1 == o->shard_i;
         for (size_t p = 0; mine && p < per_seed; p++)
-            units[n++] = (struct unit){s, o->crashpoints ? (int)p : -1, false, false, ""};
+            units[n++] = (struct unit){.seed = s, .point = o->crashpoints ? (int)p : -1};
         if (s == o->seed_to) break;
     }
     *out = units;
@@ -245,25 +257,53 @@ int sg_cmd_sweep(int argc, char **argv)
         return SG_EXIT_USAGE;
     }
     progress(&c, true);
+    double wall = sg_cli_wall_seconds() - c.t0;
     size_t failing = 0;
     uint64_t last_failed_seed = UINT64_MAX;
+    struct sg_report_seed *reps = calloc(c.n ? c.n : 1, sizeof *reps);
+    uint64_t reached[SG_COV_COUNT] = {0};
     for (size_t i = 0; i < c.n; i++) {
         struct unit *u = &c.units[i];
-        if (u->done && u->ok) continue;
-        struct sg_cli_opts uo;
-        unit_opts(&o, u, &uo);
-        char replay[512];
-        sg_cli_replay(&uo, u->seed, replay, sizeof replay);
-        printf("violation=seed %" PRIu64 ": %s\n", u->seed,
-               u->done ? u->line : "worker died before reporting this run");
-        printf("replay=%s\n", replay);
+        if (!u->done) { /* a worker died (e.g. a crash outside a step) */
+            struct sg_cli_opts uo;
+            unit_opts(&o, u, &uo);
+            u->rep.seed = u->seed;
+            snprintf(u->rep.first_violation, sizeof u->rep.first_violation,
+                     "WORKER the worker process died before reporting this run");
+            sg_cli_replay(&uo, u->seed, u->rep.replay, sizeof u->rep.replay);
+        }
+        if (reps) reps[i] = u->rep;
+        for (int k = 0; k < SG_COV_COUNT; k++) reached[k] += u->rep.coverage[k];
+        if (u->rep.ok) continue;
+        print_violation(&u->rep);
+        printf("replay=%s\n", u->rep.replay);
         failing += u->seed != last_failed_seed;
         last_failed_seed = u->seed;
+    }
+    bool coverage_gap = false, report_failed = false;
+    for (int k = 0; k < SG_COV_COUNT && o.require_coverage; k++) {
+        if (reached[k]) continue;
+        printf("violation=COVERAGE %s never reached\n", sg_coverage_name((enum sg_coverage)k));
+        coverage_gap = true;
     }
     size_t npoints = 0;
     sg_crashpoints(&npoints);
     printf("seeds=%zu\nviolations=%zu\n", o.crashpoints ? c.n / npoints : c.n, failing);
-    fprintf(stderr, "wall_seconds=%.2f\n", sg_cli_wall_seconds() - c.t0);
+    fprintf(stderr, "wall_seconds=%.2f\n", wall);
+    if (o.report_dir && reps) {
+        char cmd[1024];
+        sg_cli_command_line(argc, argv, cmd, sizeof cmd);
+        size_t first_bad = c.n;
+        for (size_t i = 0; i < c.n && first_bad == c.n; i++)
+            if (!c.units[i].rep.ok) first_bad = i;
+        bool tl = o.has_timeline || first_bad < c.n;
+        uint64_t tl_seed = o.has_timeline        ? o.timeline_seed
+                           : first_bad < c.n ? c.units[first_bad].seed
+                                             : 0;
+        report_failed = !sg_cli_write_report(&o, cmd, reps, c.n, tl_seed, tl, wall, jobs);
+    }
+    free(reps);
     free(c.units);
-    return failing ? SG_EXIT_VIOLATION : SG_EXIT_OK;
+    if (failing || coverage_gap) return SG_EXIT_VIOLATION;
+    return report_failed ? SG_EXIT_USAGE : SG_EXIT_OK;
 }

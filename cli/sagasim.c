@@ -15,6 +15,8 @@ static const char usage[] =
     "commands:\n"
     "  run          run one seeded scenario and judge it (sagasim run --help)\n"
     "  sweep        run a range of seeds in parallel and judge each (sagasim sweep --help)\n"
+    "  shrink       cut a failing run down to a minimal fault tape (sagasim shrink --help)\n"
+    "  replay       run a fault tape and judge it (sagasim replay --help)\n"
     "  bench        print speed figures: sagas/s, simulated:wall, cost vs bare SQLite\n"
     "  bugs         list the planted bugs: NAME, invariant, catching scenario, defect\n"
     "  scenarios    list the scenarios with their purpose\n"
@@ -35,6 +37,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "run") == 0) return sg_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "sweep") == 0) return sg_cmd_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0) return sg_cmd_bench(argc - 1, argv + 1);
+    if (strcmp(cmd, "shrink") == 0) return sg_cmd_shrink(argc - 1, argv + 1);
+    if (strcmp(cmd, "replay") == 0) return sg_cmd_replay(argc - 1, argv + 1);
     if (strcmp(cmd, "bugs") == 0 || strcmp(cmd, "scenarios") == 0 ||
         strcmp(cmd, "crashpoints") == 0)
         return sg_cmd_list(argc - 1, argv + 1);

@@ -24,6 +24,26 @@ void sg_run_config_default(struct sg_run_config *rc, uint64_t seed)
     sg_faults_default(&rc->world.faults);
 }
 
+/* Creates answered UNAVAILABLE (outcome unknown) that a later retry of the same key
+ * settled with OK. */
+static uint64_t unknown_settled(const struct sg_history *h)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < h->count; i++) {
+        const struct sg_hist_rec *r = &h->recs[i];
+        if (r->op != SG_OP_CREATE || r->code != SG_CODE_UNAVAILABLE) continue;
+        for (size_t j = i + 1; j < h->count; j++) {
+            const struct sg_hist_rec *s = &h->recs[j];
+            if (s->client == r->client && s->op == SG_OP_CREATE && s->code == SG_CODE_OK &&
+                strcmp(s->key, r->key) == 0) {
+                n++;
+                break;
+            }
+        }
+    }
+    return n;
+}
+
 static void judge(struct sg_world *w, struct sg_workload *wl, const struct sg_run_config *rc,
                   struct sg_run_result *out)
 {
@@ -63,6 +83,10 @@ bool sg_run_keep(const struct sg_run_config *rc, struct sg_run_result *out, stru
     out->hash = sg_world_hash(w);
     out->trace_records = w->trace.count;
     out->world = w->stats;
+    memcpy(out->coverage, w->coverage, sizeof out->coverage);
+    out->faults_considered = w->fault_ordinal;
+    out->faults_injected = w->faults_injected;
+    out->coverage[SG_COV_UNKNOWN_SETTLED] = unknown_settled(&wl->history);
     out->workload = wl->stats;
     sg_workload_deinit(wl);
     free(wl);

@@ -42,6 +42,9 @@ struct sg_run_result {
     struct sg_world_stats world;
     struct sg_workload_stats workload;
     uint64_t commits;        /* SQLite transactions committed by all nodes */
+    uint64_t coverage[SG_COV_COUNT]; /* rare paths reached */
+    uint64_t faults_considered;      /* fault ordinals the nemesis assigned (tapes) */
+    uint64_t faults_injected;
     int64_t sim_ns;          /* simulated time covered */
 };
 

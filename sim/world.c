@@ -26,6 +26,7 @@ void sg_world_options_default(struct sg_world_options *o)
 void sg_world_trace(struct sg_world *w, uint32_t node, const char *text)
 {
     sg_trace_log_append(&w->trace, w->now_ns, node, text);
+    sg_world_cover(w, text);
 }
 
 /* ---- the env callbacks of one node ---- */
@@ -223,6 +224,7 @@ enum sg_err sg_world_start(struct sg_world *w, enum sg_role role)
     enum sg_err err = sg_node_start(&n->node, role, &n->env, &w->cfg);
     if (sg_vfs_is_down(&w->vfs, prefix)) { /* power lost during start-up and recovery */
         w->stats.down_crashes++;
+        w->coverage[SG_COV_RECOVERY_CRASH]++;
         if (err != SG_OK) {
             n->up = false;
             sg_node_stop(&n->node);
@@ -266,7 +268,8 @@ void sg_world_crash(struct sg_world *w, enum sg_role role, bool restart)
     }
     struct sg_vfs_crash_faults f = {sg_world_disk_random, w, w->opt.faults.keep_pending_pct,
                                     100, w->opt.faults.torn_pct, 100};
-    bool disk_faults = w->faults_on && (f.keep_pending_num || f.torn_num);
+    bool disk_faults = w->faults_on && (f.keep_pending_num || f.torn_num) &&
+                       sg_world_fault_allowed(w, "lost-torn-sectors");
     sg_vfs_crash(&w->vfs, prefix, disk_faults ? &f : NULL);
     sg_vfs_set_down(&w->vfs, prefix, false); /* a countdown that fired stays down until now */
     n->up = false;

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "coverage.h"
 #include "nemesis.h"
 #include "env.h"
 #include "node.h"
@@ -82,6 +83,12 @@ struct sg_world_options {
     struct sg_faults faults;       /* used between sg_world_faults_on and sg_world_heal */
     struct sg_scheduled_fault scheduled[SG_SCHEDULED_MAX]; /* armed by sg_world_faults_on */
     size_t scheduled_count;
+    /* Fault tape (shrinking): every fault the nemesis is about to inject gets an ordinal
+     * (0, 1, ...); with tape_active only the ordinals listed in tape_keep (sorted) are
+     * injected, the others are skipped — the random draws stay the same either way. */
+    bool tape_active;
+    const uint64_t *tape_keep;
+    size_t tape_keep_count;
 };
 
 /* Called for every message addressed to a client node id (>= SG_NODE_CLIENT0) and for
@@ -114,6 +121,9 @@ struct sg_world {
     bool partitioned;
     int64_t link_latency_max_ns[SG_ROLE_COUNT + 1][SG_ROLE_COUNT + 1]; /* per link */
     struct sg_world_stats stats;
+    uint64_t coverage[SG_COV_COUNT]; /* rare paths reached (world_coverage.c) */
+    uint64_t fault_ordinal;          /* faults considered so far (see opt.tape_active) */
+    uint64_t faults_injected;
     /* panic (SG_ASSERT) unwinds to the running step */
     jmp_buf panic_jmp;
     bool panic_armed, panicked;
@@ -161,6 +171,8 @@ size_t sg_world_fate(struct sg_world *w, uint32_t from, uint32_t to, int64_t lat
 bool sg_world_crash_point(struct sg_world *w, struct sg_world_node *n, const char *point);
 void sg_world_push_control(struct sg_world *w, uint32_t node, uint64_t tag, int64_t at_ns);
 int64_t sg_world_restart_delay(struct sg_world *w);
+/* Whether the fault about to be injected goes ahead (the tape; counts the ordinal). */
+bool sg_world_fault_allowed(struct sg_world *w, const char *what);
 /* With faults on, sometimes arms a power loss inside the coming start-up (recovery). */
 void sg_world_recovery_fault(struct sg_world *w, const char *prefix);
 /* A scheduled fault begins (begin true) or ends (partitions). */
@@ -173,6 +185,8 @@ enum { SG_CONTROL_START = 1, SG_CONTROL_RESTART, SG_CONTROL_NEMESIS, SG_CONTROL_
 
 /* Moves one node's wall clock by delta (tests of skew and jumps). */
 void sg_world_clock_shift(struct sg_world *w, enum sg_role role, int64_t delta_ns);
+/* Counts the rare path a trace record shows, if any (world_coverage.c). */
+void sg_world_cover(struct sg_world *w, const char *text);
 /* Appends a world-level trace record at the current time. */
 void sg_world_trace(struct sg_world *w, uint32_t node, const char *text);
 uint64_t sg_world_hash(const struct sg_world *w);

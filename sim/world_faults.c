@@ -6,6 +6,7 @@
  * [gap/2, 3*gap/2] while faults are on; per-message and per-hit classes decide inline.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "assert.h"
@@ -36,7 +37,9 @@ void sg_world_recovery_fault(struct sg_world *w, const char *prefix)
     if (!w->faults_on || w->opt.faults.crash_every_ns <= 0) return;
     struct sg_prng *p = rng(w, SG_FAULT_CRASH);
     if (!sg_prng_chance(p, 1, 8)) return;
-    sg_vfs_set_down_after(&w->vfs, prefix, sg_prng_below(p, 16));
+    uint64_t ops = sg_prng_below(p, 16);
+    if (!sg_world_fault_allowed(w, "crash-in-recovery")) return;
+    sg_vfs_set_down_after(&w->vfs, prefix, ops);
     sg_world_trace(w, 0, "crash armed inside recovery");
 }
 
@@ -44,6 +47,26 @@ int64_t sg_world_restart_delay(struct sg_world *w)
 {
     if (!w->faults_on || w->opt.faults.restart_max_ns <= 0) return w->opt.restart_delay_ns;
     return sg_prng_range(rng(w, SG_FAULT_CRASH), 100000000, w->opt.faults.restart_max_ns);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+bool sg_world_fault_allowed(struct sg_world *w, const char *what)
+{
+    uint64_t ordinal = w->fault_ordinal++;
+    bool allowed = !w->opt.tape_active ||
+                   bsearch(&ordinal, w->opt.tape_keep, w->opt.tape_keep_count,
+                           sizeof ordinal, cmp_u64) != NULL;
+    char rec[96];
+    snprintf(rec, sizeof rec, "fault %llu %s%s", (unsigned long long)ordinal, what,
+             allowed ? "" : " skipped");
+    sg_world_trace(w, 0, rec);
+    w->faults_injected += allowed;
+    return allowed;
 }
 
 static int64_t gap_of(const struct sg_faults *f, enum sg_fault_class c)
@@ -123,17 +146,25 @@ size_t sg_world_fate(struct sg_world *w, uint32_t from, uint32_t to, int64_t lat
     if (!w->faults_on || to == SG_NODE_INJECTOR) return 1;
     const struct sg_faults *f = &w->opt.faults;
     struct sg_prng *p = rng(w, SG_FAULT_NETWORK);
-    if (w->cut[group_of(from)][group_of(to)] || sg_prng_chance(p, f->drop_ppm, 1000000)) {
+    if (w->cut[group_of(from)][group_of(to)]) {
+        w->stats.dropped++;
+        return 0;
+    }
+    if (sg_prng_chance(p, f->drop_ppm, 1000000) && sg_world_fault_allowed(w, "drop")) {
         w->stats.dropped++;
         return 0;
     }
     if (sg_prng_chance(p, f->spike_ppm, 1000000)) {
-        latency[0] += sg_prng_range(p, 0, f->spike_max_ns);
-        w->stats.delayed++;
+        int64_t extra = sg_prng_range(p, 0, f->spike_max_ns);
+        if (sg_world_fault_allowed(w, "delay")) {
+            latency[0] += extra;
+            w->stats.delayed++;
+        }
     }
     if (!sg_prng_chance(p, f->dup_ppm, 1000000)) return 1;
-    w->stats.duplicated++;
     latency[1] = latency[0] + sg_prng_range(p, 0, f->spike_max_ns / 4 + w->opt.latency_max_ns);
+    if (!sg_world_fault_allowed(w, "duplicate")) return 1;
+    w->stats.duplicated++;
     return 2;
 }
 
@@ -144,7 +175,8 @@ bool sg_world_crash_point(struct sg_world *w, struct sg_world_node *n, const cha
         crash = ++w->crash_hits == (w->opt.crash_hit ? w->opt.crash_hit : 1);
     else if (w->faults_on && w->opt.faults.crash_point_ppm)
         crash = sg_prng_chance(rng(w, SG_FAULT_CRASH_POINT), w->opt.faults.crash_point_ppm,
-                               1000000);
+                               1000000) &&
+                sg_world_fault_allowed(w, "crash-point");
     if (!crash) return false;
     w->stats.crash_points++;
     char rec[96];
@@ -158,21 +190,23 @@ static void partition(struct sg_world *w)
     struct sg_prng *p = rng(w, SG_FAULT_PARTITION);
     if (w->partitioned) return;
     uint32_t a = (uint32_t)sg_prng_below(p, SG_ROLE_COUNT + 1);
+    bool isolate = sg_prng_chance(p, 1, 2);
+    uint32_t b = (a + 1 + (uint32_t)sg_prng_below(p, SG_ROLE_COUNT)) % (SG_ROLE_COUNT + 1);
+    int64_t len = sg_prng_range(p, w->opt.faults.partition_max_ns / 10,
+                                w->opt.faults.partition_max_ns);
+    if (!sg_world_fault_allowed(w, "partition")) return;
     char rec[64];
-    if (sg_prng_chance(p, 1, 2)) { /* isolate one group both ways */
+    if (isolate) { /* isolate one group both ways */
         for (uint32_t g = 0; g <= SG_ROLE_COUNT; g++)
             if (g != a) w->cut[a][g] = w->cut[g][a] = true;
         snprintf(rec, sizeof rec, "partition isolate %u", a);
     } else { /* one direction of one link */
-        uint32_t b = (a + 1 + (uint32_t)sg_prng_below(p, SG_ROLE_COUNT)) % (SG_ROLE_COUNT + 1);
         w->cut[a][b] = true;
         snprintf(rec, sizeof rec, "partition oneway %u->%u", a, b);
     }
     w->partitioned = true;
     w->stats.partitions++;
     sg_world_trace(w, 0, rec);
-    int64_t len = sg_prng_range(p, w->opt.faults.partition_max_ns / 10,
-                                w->opt.faults.partition_max_ns);
     sg_world_push_control(w, 0, (uint64_t)SG_CONTROL_HEAL_PARTITION << 32, w->now_ns + len);
 }
 
@@ -182,7 +216,10 @@ static void crash(struct sg_world *w)
     enum sg_role role = (enum sg_role)sg_prng_below(p, SG_ROLE_COUNT);
     struct sg_world_node *n = &w->nodes[role];
     if (!n->up) return;
-    if (sg_prng_chance(p, 1, 2)) {
+    bool now = sg_prng_chance(p, 1, 2);
+    uint64_t ops = sg_prng_below(p, 24);
+    if (!sg_world_fault_allowed(w, now ? "crash" : "crash-at-disk-operation")) return;
+    if (now) {
         sg_world_crash(w, role, true);
         return;
     }
@@ -190,7 +227,7 @@ static void crash(struct sg_world *w)
      * checkpoint or a recovery. The node crashes after the step that hits it. */
     char prefix[16];
     snprintf(prefix, sizeof prefix, "%s/", n->dir);
-    sg_vfs_set_down_after(&w->vfs, prefix, sg_prng_below(p, 24));
+    sg_vfs_set_down_after(&w->vfs, prefix, ops);
     sg_world_trace(w, n->env.node_id, "crash armed at a disk operation");
 }
 
@@ -223,7 +260,7 @@ static void poison(struct sg_world *w)
     size_t n = sagasim__node__v1__envelope__get_packed_size(&e);
     SG_ASSERT_PURE(n <= sizeof buf);
     sagasim__node__v1__envelope__pack(&e, buf);
-    sg_world_client_send(w, SG_NODE_INJECTOR, SG_NODE_BROKER, buf, n);
+    if (sg_world_fault_allowed(w, "poison")) sg_world_client_send(w, SG_NODE_INJECTOR, SG_NODE_BROKER, buf, n);
 }
 
 void sg_world_nemesis(struct sg_world *w, enum sg_fault_class c)
@@ -241,6 +278,7 @@ void sg_world_nemesis(struct sg_world *w, enum sg_fault_class c)
     case SG_FAULT_CRASH: crash(w); break;
     case SG_FAULT_FSYNC: {
         struct sg_world_node *n = &w->nodes[sg_prng_below(p, SG_ROLE_COUNT)];
+        if (!sg_world_fault_allowed(w, "fsync-failure")) break;
         char prefix[16];
         snprintf(prefix, sizeof prefix, "%s/", n->dir);
         sg_vfs_fail_next_sync(&w->vfs, prefix, 1);
@@ -251,7 +289,9 @@ void sg_world_nemesis(struct sg_world *w, enum sg_fault_class c)
     case SG_FAULT_CLOCK: {
         struct sg_world_node *n = &w->nodes[sg_prng_below(p, SG_ROLE_COUNT)];
         int64_t max = w->opt.faults.clock_jump_max_ns;
-        sg_world_clock_shift(w, n->role, sg_prng_range(p, -max, max));
+        int64_t delta = sg_prng_range(p, -max, max);
+        if (!sg_world_fault_allowed(w, "clock-jump")) break;
+        sg_world_clock_shift(w, n->role, delta);
         w->stats.clock_jumps++;
         break;
     }

@@ -1,0 +1,97 @@
+/*
+ * report_cli.c: from runs to reports: the CLI's side of reports/ (see cli.h).
+ *
+ * A sweep's workers turn each run into a struct sg_report_seed (the whole judgement in a
+ * fixed-size record, so it crosses a pipe as bytes); the parent collects them, re-runs one
+ * seed with every trace record kept for the timeline picture, and hands all of it to the
+ * report writers.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "report.h"
+
+void sg_cli_seed_report(const struct sg_cli_opts *o, const struct sg_run_config *rc,
+                        const struct sg_run_result *res, double wall, struct sg_report_seed *s)
+{
+    memset(s, 0, sizeof *s);
+    s->seed = rc->seed;
+    s->hash = res->hash;
+    s->ok = res->ok;
+    s->panicked = res->panicked;
+    memcpy(s->checked, res->report.checked, sizeof s->checked);
+    memcpy(s->failed, res->report.failed, sizeof s->failed);
+    if (res->panicked)
+        snprintf(s->first_violation, sizeof s->first_violation, "ASSERT %s", res->panic_what);
+    else if (res->report.error[0])
+        snprintf(s->first_violation, sizeof s->first_violation, "CHECK %s", res->report.error);
+    else if (res->report.count)
+        snprintf(s->first_violation, sizeof s->first_violation, "%s %s",
+                 sg_inv_name(res->report.v[0].inv), res->report.v[0].summary);
+    if (!res->ok) sg_cli_replay(o, rc->seed, s->replay, sizeof s->replay);
+    s->faults = res->world;
+    memcpy(s->coverage, res->coverage, sizeof s->coverage);
+    s->withdrawals = res->report.withdrawals;
+    memcpy(s->by_status, res->report.by_status, sizeof s->by_status);
+    s->wall_seconds = wall;
+}
+
+/* The last record that names the violating withdrawal (else the last record). */
+static size_t highlight_of(const struct sg_world *w, const struct sg_run_result *res)
+{
+    const char *wid = res->report.count ? res->report.v[0].withdrawal_id : "";
+    if (!wid[0]) return res->ok ? w->trace.count : (w->trace.count ? w->trace.count - 1 : 0);
+    for (size_t i = w->trace.count; i-- > 0;)
+        if (strstr(w->trace.records[i], wid)) return i;
+    return w->trace.count;
+}
+
+bool sg_cli_write_report(const struct sg_cli_opts *o, const char *command,
+                         const struct sg_report_seed *seeds, size_t n, uint64_t timeline_seed,
+                         bool with_timeline, double wall, uint32_t jobs)
+{
+    struct sg_report r = {0};
+    char build_id[128];
+    snprintf(build_id, sizeof build_id, "sagasim %s %s %s", SG_VERSION,
+#if defined(__clang__)
+             "clang", __clang_version__
+#else
+             "gcc", __VERSION__
+#endif
+    );
+    r.scenario = o->scenario;
+    r.command = command;
+    r.build_id = build_id;
+    r.sqlite_source_id = sqlite3_sourceid();
+    r.seeds = seeds;
+    r.n_seeds = n;
+    r.wall_seconds = wall;
+    r.jobs = jobs;
+    r.require_coverage = o->require_coverage;
+    struct sg_world *w = NULL;
+    struct sg_report_timeline tl = {0};
+    char title[160];
+    if (with_timeline && (w = calloc(1, sizeof *w)) != NULL) {
+        struct sg_run_config rc;
+        sg_cli_config(o, timeline_seed, &rc);
+        rc.world.keep_trace = true;
+        struct sg_run_result res;
+        if (sg_run_keep(&rc, &res, w)) {
+            snprintf(title, sizeof title, "%s, seed %" PRIu64 ": %s", o->scenario, timeline_seed,
+                     res.ok ? "every invariant held" : "the first violating event highlighted");
+            tl = (struct sg_report_timeline){timeline_seed, title, w->trace.records,
+                                             w->trace.count, highlight_of(w, &res)};
+            r.timeline = &tl;
+        }
+    }
+    char err[256] = "";
+    bool ok = sg_report_write_all(&r, o->report_dir, err, sizeof err);
+    if (!ok) fprintf(stderr, "sagasim: cannot write the report to '%s': %s\n", o->report_dir, err);
+    else fprintf(stderr, "report: %s/index.html\n", o->report_dir);
+    if (w) sg_world_deinit(w);
+    free(w);
+    return ok;
+}

@@ -1,0 +1,219 @@
+/*
+ * report_json.c: report.json, the machine-readable report, built with jansson.
+ *
+ * Layout (every object's keys sorted on output):
+ *   build_id, sqlite_source_id, scenario, command, jobs, wall_seconds, verdict,
+ *   seed_count, failing_seed_count, panicked_seed_count,
+ *   seeds: [ { seed, hash (16 hex), verdict, panicked, invariants {I<n>: {checked, failed}},
+ *              first_violation (null when none), replay (null when none),
+ *              faults {counter: n}, coverage {path: n},
+ *              withdrawals {total, by_status {STATUS: n}}, wall_seconds } ... ] in seed order,
+ *   invariants: {I<n>: {title, checked, failed, seeds_failing, failing_seeds [seed ...]}},
+ *   faults: {counter: total}, withdrawals: {total, by_status},
+ *   coverage: {required, totals {path: n}, seeds_reaching {path: n}, unreached [path ...]}.
+ * Unsigned 64-bit numbers above INT64_MAX (jansson's integer range) are written as decimal
+ * strings; every other count is a JSON integer.
+ *
+ * Determinism: json_object_seed(1) before the first object (else jansson reads
+ * /dev/urandom; the seed does not change the output), JSON_SORT_KEYS, and
+ * JSON_REAL_PRECISION(15) for the wall times.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assert.h"
+#include "report_int.h"
+#include "status.h"
+
+/* Building stays simple: every helper tolerates a NULL argument and a failed insertion
+ * marks the whole document as failed (out of memory). */
+struct jb {
+    bool ok;
+};
+
+static void put(struct jb *b, json_t *obj, const char *key, json_t *v)
+{
+    if (obj == NULL || v == NULL || json_object_set_new(obj, key, v) != 0) b->ok = false;
+}
+
+static void push(struct jb *b, json_t *arr, json_t *v)
+{
+    if (arr == NULL || v == NULL || json_array_append_new(arr, v) != 0) b->ok = false;
+}
+
+static json_t *jstr(const char *s)
+{
+    if (s == NULL) return json_null();
+    size_t cap = strlen(s) * 4 + 1; /* each invalid byte grows to "\xNN" */
+    char *clean = malloc(cap);
+    if (clean == NULL) return NULL;
+    size_t n = rp_utf8_clean(s, clean, cap);
+    json_t *v = json_stringn(clean, n);
+    free(clean);
+    return v;
+}
+
+static json_t *jstr_or_null(const char *s)
+{
+    return s && s[0] ? jstr(s) : json_null();
+}
+
+static json_t *ju64(uint64_t v)
+{
+    if (v <= (uint64_t)INT64_MAX) return json_integer((json_int_t)v);
+    char text[24];
+    snprintf(text, sizeof text, "%" PRIu64, v);
+    return json_string(text);
+}
+
+static json_t *jreal(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *faults_json(struct jb *b, const uint64_t values[RP_FAULT_STATS])
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < RP_FAULT_STATS; i++) put(b, o, rp_fault_stats[i].name, ju64(values[i]));
+    return o;
+}
+
+static json_t *coverage_json(struct jb *b, const uint64_t counts[SG_COV_COUNT])
+{
+    json_t *o = json_object();
+    for (int c = 0; c < SG_COV_COUNT; c++)
+        put(b, o, sg_coverage_name((enum sg_coverage)c), ju64(counts[c]));
+    return o;
+}
+
+static json_t *withdrawals_json(struct jb *b, uint64_t total, const uint64_t by_status[8])
+{
+    json_t *o = json_object();
+    json_t *by = json_object();
+    put(b, o, "total", ju64(total));
+    for (int k = SG_STATUS_REQUESTED; k < SG_STATUS_COUNT; k++)
+        put(b, by, sg_status_name((enum sg_status)k), ju64(by_status[k]));
+    put(b, o, "by_status", by);
+    return o;
+}
+
+static json_t *seed_json(struct jb *b, const struct sg_report_seed *s)
+{
+    json_t *o = json_object();
+    char hash[17];
+    snprintf(hash, sizeof hash, "%016" PRIx64, s->hash);
+    put(b, o, "seed", ju64(s->seed));
+    put(b, o, "hash", json_string(hash));
+    put(b, o, "verdict", json_string(rp_seed_failing(s) ? "violation" : "ok"));
+    put(b, o, "panicked", json_boolean(s->panicked));
+    json_t *inv = json_object();
+    for (int i = SG_I1; i < SG_INV_COUNT; i++) {
+        json_t *one = json_object();
+        put(b, one, "checked", ju64(s->checked[i]));
+        put(b, one, "failed", ju64(s->failed[i]));
+        put(b, inv, sg_inv_name((enum sg_inv)i), one);
+    }
+    put(b, o, "invariants", inv);
+    put(b, o, "first_violation", jstr_or_null(s->first_violation));
+    put(b, o, "replay", jstr_or_null(s->replay));
+    uint64_t faults[RP_FAULT_STATS];
+    for (size_t f = 0; f < RP_FAULT_STATS; f++) faults[f] = rp_fault_value(&s->faults, f);
+    put(b, o, "faults", faults_json(b, faults));
+    put(b, o, "coverage", coverage_json(b, s->coverage));
+    put(b, o, "withdrawals", withdrawals_json(b, s->withdrawals, s->by_status));
+    put(b, o, "wall_seconds", jreal(s->wall_seconds));
+    return o;
+}
+
+static json_t *invariants_json(struct jb *b, const struct sg_report *r, const struct rp_totals *t)
+{
+    json_t *o = json_object();
+    for (int i = SG_I1; i < SG_INV_COUNT; i++) {
+        json_t *one = json_object();
+        json_t *seeds = json_array();
+        put(b, one, "title", json_string(sg_inv_title((enum sg_inv)i)));
+        put(b, one, "checked", ju64(t->checked[i]));
+        put(b, one, "failed", ju64(t->failed[i]));
+        put(b, one, "seeds_failing", ju64(t->seeds_failing[i]));
+        for (size_t k = 0; k < r->n_seeds; k++)
+            if (r->seeds[k].failed[i]) push(b, seeds, ju64(r->seeds[k].seed));
+        put(b, one, "failing_seeds", seeds);
+        put(b, o, sg_inv_name((enum sg_inv)i), one);
+    }
+    return o;
+}
+
+static json_t *coverage_totals_json(struct jb *b, const struct sg_report *r,
+                                    const struct rp_totals *t)
+{
+    json_t *o = json_object();
+    json_t *reaching = json_object();
+    json_t *unreached = json_array();
+    put(b, o, "required", json_boolean(r->require_coverage));
+    put(b, o, "totals", coverage_json(b, t->coverage));
+    for (int c = 0; c < SG_COV_COUNT; c++) {
+        const char *name = sg_coverage_name((enum sg_coverage)c);
+        put(b, reaching, name, ju64(t->coverage_seeds[c]));
+        if (t->coverage_seeds[c] == 0) push(b, unreached, json_string(name));
+    }
+    put(b, o, "seeds_reaching", reaching);
+    put(b, o, "unreached", unreached);
+    return o;
+}
+
+static json_t *report_json(struct jb *b, const struct sg_report *r, const struct rp_totals *t)
+{
+    json_t *o = json_object();
+    put(b, o, "build_id", jstr(r->build_id));
+    put(b, o, "sqlite_source_id", jstr(r->sqlite_source_id));
+    put(b, o, "scenario", jstr(r->scenario));
+    put(b, o, "command", jstr(r->command));
+    put(b, o, "jobs", ju64(r->jobs));
+    put(b, o, "wall_seconds", jreal(r->wall_seconds));
+    put(b, o, "verdict", json_string(t->ok ? "ok" : "violation"));
+    put(b, o, "seed_count", ju64(r->n_seeds));
+    put(b, o, "failing_seed_count", ju64(t->failing_seeds));
+    put(b, o, "panicked_seed_count", ju64(t->panicked_seeds));
+    json_t *seeds = json_array();
+    for (size_t k = 0; k < r->n_seeds; k++) push(b, seeds, seed_json(b, &r->seeds[k]));
+    put(b, o, "seeds", seeds);
+    put(b, o, "invariants", invariants_json(b, r, t));
+    put(b, o, "faults", faults_json(b, t->faults));
+    put(b, o, "withdrawals", withdrawals_json(b, t->withdrawals, t->by_status));
+    put(b, o, "coverage", coverage_totals_json(b, r, t));
+    return o;
+}
+
+bool sg_report_write_json(const struct sg_report *r, const char *path, char *err, size_t cap)
+{
+    SG_ASSERT_PURE(r != NULL);
+    SG_ASSERT_PURE(path != NULL);
+    json_object_seed(1);
+    struct rp_totals t;
+    rp_totals_compute(r, &t);
+    struct jb b = {true};
+    json_t *root = report_json(&b, r, &t);
+    if (!b.ok || root == NULL) {
+        json_decref(root);
+        rp_error(err, cap, "out of memory building", path, ENOMEM);
+        return false;
+    }
+    FILE *f = rp_open(path, err, cap);
+    if (f == NULL) {
+        json_decref(root);
+        return false;
+    }
+    size_t flags = JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15);
+    bool dumped = json_dumpf(root, f, flags) == 0;
+    fputc('\n', f);
+    json_decref(root);
+    bool closed = rp_close(f, path, err, cap);
+    if (closed && !dumped) rp_error(err, cap, "cannot write", path, 0);
+    return closed && dumped;
+}
