@@ -67,6 +67,10 @@ void sg_cli_seed_report(const struct sg_cli_opts *o, const struct sg_run_config 
 bool sg_cli_write_report(const struct sg_cli_opts *o, const char *command,
                          const struct sg_report_seed *seeds, size_t n, uint64_t timeline_seed,
                          bool with_timeline, double wall, uint32_t jobs);
+/* The same, drawing the timeline of exactly this run configuration (a replayed tape). */
+bool sg_cli_write_report_rc(const struct sg_cli_opts *o, const char *command,
+                            const struct sg_report_seed *seeds, size_t n,
+                            const struct sg_run_config *timeline_rc, double wall, uint32_t jobs);
 /* The command line as one string (for reports). */
 void sg_cli_command_line(int argc, char **argv, char *buf, size_t cap);
 

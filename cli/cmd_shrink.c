@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "report.h"
 #include "tape.h"
 
 static const char shrink_usage[] =
@@ -28,7 +29,8 @@ static const char shrink_usage[] =
 static const char replay_usage[] =
     "usage: sagasim replay --tape FILE [--report DIR]\n"
     "\n"
-    "Runs the run a fault tape describes and judges it; output and exit codes as run.\n";
+    "Runs the run a fault tape describes and judges it; output and exit codes as run.\n"
+    "  --report DIR  write the report of the replayed run, with its timeline picture\n";
 
 /* What a shrinking test must reproduce: the invariant of the first violation. */
 struct target {
@@ -203,12 +205,24 @@ int sg_cmd_replay(int argc, char **argv)
     struct sg_run_config rc;
     sg_tape_apply(&t, &rc);
     struct sg_run_result res;
-    bool ran = sg_run(&rc, &res);
+    double t0 = sg_cli_wall_seconds();
+    bool ran = sg_run(&rc, &res), report_ok = true;
     if (ran) {
         sg_cli_print_result(&t.opts, &rc, &res);
         printf("faults=%" PRIu64 "/%" PRIu64 "\n", res.faults_injected, res.faults_considered);
     }
+    if (ran && o.report_dir) { /* the shrunk run, drawn */
+        double wall = sg_cli_wall_seconds() - t0;
+        struct sg_report_seed rep;
+        t.opts.report_dir = o.report_dir;
+        sg_cli_seed_report(&t.opts, &rc, &res, wall, &rep);
+        if (!res.ok) snprintf(rep.replay, sizeof rep.replay, "sagasim replay --tape %s", o.tape_path);
+        char cmd[1024];
+        sg_cli_command_line(argc, argv, cmd, sizeof cmd);
+        report_ok = sg_cli_write_report_rc(&t.opts, cmd, &rep, 1, &rc, wall, 1);
+    }
     sg_tape_free(&t);
     if (!ran) return SG_EXIT_USAGE;
-    return res.ok ? SG_EXIT_OK : SG_EXIT_VIOLATION;
+    if (!res.ok) return SG_EXIT_VIOLATION;
+    return report_ok ? SG_EXIT_OK : SG_EXIT_USAGE;
 }

@@ -49,9 +49,9 @@ static size_t highlight_of(const struct sg_world *w, const struct sg_run_result 
     return w->trace.count;
 }
 
-bool sg_cli_write_report(const struct sg_cli_opts *o, const char *command,
-                         const struct sg_report_seed *seeds, size_t n, uint64_t timeline_seed,
-                         bool with_timeline, double wall, uint32_t jobs)
+bool sg_cli_write_report_rc(const struct sg_cli_opts *o, const char *command,
+                            const struct sg_report_seed *seeds, size_t n,
+                            const struct sg_run_config *timeline_rc, double wall, uint32_t jobs)
 {
     struct sg_report r = {0};
     char build_id[128];
@@ -74,16 +74,15 @@ bool sg_cli_write_report(const struct sg_cli_opts *o, const char *command,
     struct sg_world *w = NULL;
     struct sg_report_timeline tl = {0};
     char title[160];
-    if (with_timeline && (w = calloc(1, sizeof *w)) != NULL) {
-        struct sg_run_config rc;
-        sg_cli_config(o, timeline_seed, &rc);
+    if (timeline_rc && (w = calloc(1, sizeof *w)) != NULL) {
+        struct sg_run_config rc = *timeline_rc;
         rc.world.keep_trace = true;
         struct sg_run_result res;
         if (sg_run_keep(&rc, &res, w)) {
-            snprintf(title, sizeof title, "%s, seed %" PRIu64 ": %s", o->scenario, timeline_seed,
+            snprintf(title, sizeof title, "%s, seed %" PRIu64 ": %s", o->scenario, rc.seed,
                      res.ok ? "every invariant held" : "the first violating event highlighted");
-            tl = (struct sg_report_timeline){timeline_seed, title, w->trace.records,
-                                             w->trace.count, highlight_of(w, &res)};
+            tl = (struct sg_report_timeline){rc.seed, title, w->trace.records, w->trace.count,
+                                             highlight_of(w, &res)};
             r.timeline = &tl;
         }
     }
@@ -94,4 +93,13 @@ bool sg_cli_write_report(const struct sg_cli_opts *o, const char *command,
     if (w) sg_world_deinit(w);
     free(w);
     return ok;
+}
+
+bool sg_cli_write_report(const struct sg_cli_opts *o, const char *command,
+                         const struct sg_report_seed *seeds, size_t n, uint64_t timeline_seed,
+                         bool with_timeline, double wall, uint32_t jobs)
+{
+    struct sg_run_config rc;
+    if (with_timeline) sg_cli_config(o, timeline_seed, &rc);
+    return sg_cli_write_report_rc(o, command, seeds, n, with_timeline ? &rc : NULL, wall, jobs);
 }
