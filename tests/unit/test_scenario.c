@@ -143,8 +143,11 @@ static void scenario__catalogue_key_fields__match_their_purpose(void **state)
 static void scenario__catalogue_lists_sorted_entries__each_with_a_purpose(void **state)
 {
     (void)state;
-    static const char *const sorted[] = {"calm", "coverage", "crash-storm", "default",
-                                         "lease-race", "power-loss", "slow-identity", "swarm"};
+    static const char *const sorted[] = {
+        "broker-restarts", "calm",          "clock-skew",      "coverage",
+        "crash-storm",     "default",       "disk-faults",     "duplicate-storm",
+        "lease-race",      "partition-heal", "poison",         "power-loss",
+        "reference-flows", "reordering",    "slow-identity",   "swarm"};
     assert_int_equal(sg_scenario_count(), sizeof sorted / sizeof sorted[0]);
     for (size_t i = 0; i < sg_scenario_count(); i++) {
         struct sg_scenario_info info;
@@ -356,7 +359,8 @@ static void scenario__missing_file_and_unknown_name_are_not_found__with_the_name
     assert_string_equal(err, "/nonexistent/dir/x.yaml: cannot open: No such file or directory");
     assert_int_equal(sg_scenario_load("no-such-scenario", 1, &rc, NULL, err, sizeof err),
                      SG_SCENARIO_NOT_FOUND);
-    assert_non_null(strstr(err, "unknown scenario 'no-such-scenario' (the catalogue: calm"));
+    assert_non_null(
+        strstr(err, "unknown scenario 'no-such-scenario' (the catalogue: broker-restarts calm"));
     assert_true(sg_scenario_is_path("calm.yaml"));
     assert_true(sg_scenario_is_path("./calm"));
     assert_false(sg_scenario_is_path("calm"));
