@@ -3,6 +3,7 @@
  */
 #include "simtest.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,20 @@ void st_free(struct simtest *t)
     free(t);
 }
 
+void st_config_approving(struct sg_config *cfg)
+{
+    sg_config_default(cfg);
+    cfg->identity_reject_num = 0;
+    cfg->risk_reject_num = 0;
+}
+
+struct simtest *st_new_approving(uint64_t seed)
+{
+    struct sg_config cfg;
+    st_config_approving(&cfg);
+    return st_new_cfg(seed, &cfg);
+}
+
 uint64_t st_send(struct simtest *t, uint32_t to, SgEnvelope *e)
 {
     e->msg_id = ++t->msg_counter;
@@ -114,6 +129,24 @@ uint64_t st_get(struct simtest *t, const char *withdrawal_id)
     return st_send(t, SG_NODE_ORCH, &e);
 }
 
+uint64_t st_produce(struct simtest *t, const char *topic, const char *key, const void *value,
+                    size_t len)
+{
+    SgRecord rec = SAGASIM__NODE__V1__RECORD__INIT;
+    rec.topic = (char *)topic;
+    rec.key = (char *)key;
+    rec.value.data = (uint8_t *)value;
+    rec.value.len = len;
+    SgRecord *recs[1] = {&rec};
+    Sagasim__Node__V1__ProduceRequest pr = SAGASIM__NODE__V1__PRODUCE_REQUEST__INIT;
+    pr.n_records = 1;
+    pr.records = recs;
+    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
+    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE;
+    e.produce = &pr;
+    return st_send(t, SG_NODE_BROKER, &e);
+}
+
 void st_run_for(struct simtest *t, int64_t ns)
 {
     SG_ASSERT_PURE(sg_world_run_until(t->w, t->w->now_ns + ns));
@@ -124,6 +157,25 @@ const struct st_reply *st_reply_to(const struct simtest *t, uint64_t msg_id)
     for (size_t i = 0; i < t->reply_count; i++)
         if (t->replies[i].correlation_id == msg_id) return &t->replies[i];
     return NULL;
+}
+
+const struct st_reply *st_await_reply(struct simtest *t, uint64_t msg_id, int64_t limit)
+{
+    int64_t end = t->w->now_ns + limit;
+    const struct st_reply *r = st_reply_to(t, msg_id);
+    while (!r && t->w->now_ns < end) {
+        st_run_for(t, SG_MS);
+        r = st_reply_to(t, msg_id);
+    }
+    return r;
+}
+
+const struct st_reply *st_create_await(struct simtest *t, const char *user_id,
+                                       const char *asset, int64_t amount, const char *dest,
+                                       const char *key, const char *trace_id)
+{
+    uint64_t id = st_create(t, user_id, asset, amount, dest, key, trace_id);
+    return st_await_reply(t, id, ST_REPLY_WAIT_NS);
 }
 
 sqlite3 *st_node_db(struct simtest *t, enum sg_role role)
@@ -144,6 +196,63 @@ int64_t st_int(sqlite3 *db, const char *sql)
     int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_finalize(st);
     return v;
+}
+
+/* Formats into sql[ST_SQL_MAX]; false when the text does not fit (a cut SQL text could
+ * still prepare and answer something else). */
+static bool format_sql(char sql[ST_SQL_MAX], const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static bool format_sql(char sql[ST_SQL_MAX], const char *fmt, va_list ap)
+{
+    int n = vsnprintf(sql, ST_SQL_MAX, fmt, ap);
+    return n >= 0 && n < ST_SQL_MAX;
+}
+
+int64_t st_qint(sqlite3 *db, const char *fmt, ...)
+{
+    char sql[ST_SQL_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    bool fits = format_sql(sql, fmt, ap);
+    va_end(ap);
+    return fits ? st_int(db, sql) : -2;
+}
+
+bool st_qtext(sqlite3 *db, char *out, size_t cap, const char *fmt, ...)
+{
+    SG_ASSERT_PURE(cap > 0);
+    out[0] = '\0';
+    char sql[ST_SQL_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    bool fits = format_sql(sql, fmt, ap);
+    va_end(ap);
+    if (!fits) return false;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return false;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return true;
+}
+
+static void watch_sink(void *ctx, int64_t at_ns, uint32_t node, const char *text)
+{
+    struct st_watch *w = ctx;
+    if (node != w->node || !strstr(text, w->needle)) return;
+    if (w->hits++ == 0) w->first_at_ns = at_ns;
+}
+
+void st_watch_start(struct simtest *t, struct st_watch *w, uint32_t node, const char *needle)
+{
+    memset(w, 0, sizeof *w);
+    w->node = node;
+    snprintf(w->needle, sizeof w->needle, "%s", needle);
+    t->w->trace.sink = watch_sink;
+    t->w->trace.sink_ctx = w;
 }
 
 const char *st_settle(struct simtest *t, const char *withdrawal_id, int64_t limit)

@@ -99,9 +99,7 @@ static uint64_t commit(struct simtest *t, const char *group, const char *topic, 
 /* Runs in 1 ms steps until the reply to id arrives (at most limit); decodes it. */
 static SgEnvelope *await(struct simtest *t, uint64_t id, int64_t limit, int expected_case)
 {
-    int64_t end = t->w->now_ns + limit;
-    const struct st_reply *r = NULL;
-    while (!(r = st_reply_to(t, id)) && t->w->now_ns < end) st_run_for(t, SG_MS);
+    const struct st_reply *r = st_await_reply(t, id, limit);
     if (!r) fail_msg("no reply to msg %llu within %lld ns", (unsigned long long)id,
                      (long long)limit);
     assert_int_equal(r->from, SG_NODE_BROKER);

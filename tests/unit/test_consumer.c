@@ -24,62 +24,12 @@
 #include "codes.h"
 #include "simtest.h"
 
-#define USER_A "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab"
 
 /* ---- helpers ---- */
 
-static int64_t qint(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int64_t qint(sqlite3 *db, const char *fmt, ...)
-{
-    char sql[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return st_int(db, sql);
-}
-
-static void qtext(sqlite3 *db, char *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void qtext(sqlite3 *db, char *out, size_t cap, const char *fmt, ...)
-{
-    char sql[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    out[0] = '\0';
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-}
-
-static struct simtest *new_approving(uint64_t seed)
-{
-    struct sg_config cfg;
-    sg_config_default(&cfg);
-    cfg.identity_reject_num = 0;
-    cfg.risk_reject_num = 0;
-    return st_new_cfg(seed, &cfg);
-}
-
-static const struct st_reply *await_reply(struct simtest *t, uint64_t msg_id, int64_t limit)
-{
-    int64_t end = t->w->now_ns + limit;
-    const struct st_reply *r = st_reply_to(t, msg_id);
-    while (!r && t->w->now_ns < end) {
-        st_run_for(t, SG_MS);
-        r = st_reply_to(t, msg_id);
-    }
-    return r;
-}
-
 static void create_ok(struct simtest *t, const char *key, char wid[40])
 {
-    const struct st_reply *r =
-        await_reply(t, st_create(t, USER_A, "BTC", 1000, "addr", key, NULL), 100 * SG_MS);
+    const struct st_reply *r = st_create_await(t, ST_USER_A, "BTC", 1000, "addr", key, NULL);
     assert_non_null(r);
     assert_int_equal(r->code, SG_CODE_OK);
     snprintf(wid, 40, "%s", r->withdrawal_id);
@@ -95,58 +45,25 @@ static void create_n(struct simtest *t, const char *prefix, int n, char wid[][40
     }
 }
 
-/* Counts trace records of one node that contain a text (the world's trace sink). */
-struct watch {
-    uint32_t node;
-    char needle[96];
-    uint64_t hits;
-};
-
-static void watch_sink(void *ctx, int64_t at_ns, uint32_t node, const char *text)
-{
-    (void)at_ns;
-    struct watch *w = ctx;
-    if (node == w->node && strstr(text, w->needle)) w->hits++;
-}
-
-static void watch_start(struct simtest *t, struct watch *w, uint32_t node, const char *needle)
-{
-    memset(w, 0, sizeof *w);
-    w->node = node;
-    snprintf(w->needle, sizeof w->needle, "%s", needle);
-    t->w->trace.sink = watch_sink;
-    t->w->trace.sink_ctx = w;
-}
-
 /* The group's committed offset equals the log end (max offset + 1) in every partition of
  * the topic that holds records. */
 static void assert_group_at_end(struct simtest *t, const char *group, const char *topic)
 {
     sqlite3 *b = st_node_db(t, SG_ROLE_BROKER);
-    assert_true(qint(b, "SELECT COUNT(*) FROM records WHERE topic = '%s'", topic) > 0);
-    assert_int_equal(qint(b,
+    assert_true(st_qint(b, "SELECT COUNT(*) FROM records WHERE topic = '%s'", topic) > 0);
+    assert_int_equal(st_qint(b,
         "SELECT COUNT(*) FROM (SELECT partition, MAX(offset) + 1 AS log_end FROM records"
         " WHERE topic = '%s' GROUP BY partition) r LEFT JOIN group_offsets g"
         " ON g.grp = '%s' AND g.topic = '%s' AND g.partition = r.partition"
         " WHERE g.offset IS NOT r.log_end", topic, group, topic), 0);
 }
 
+/* Produces one record to the broker from the test client and waits for its ack. */
 static void produce(struct simtest *t, const char *topic, const char *key, const void *value,
                     size_t len)
 {
-    SgRecord rec = SAGASIM__NODE__V1__RECORD__INIT;
-    rec.topic = (char *)topic;
-    rec.key = (char *)key;
-    rec.value.data = (uint8_t *)value;
-    rec.value.len = len;
-    SgRecord *recs[1] = {&rec};
-    Sagasim__Node__V1__ProduceRequest pr = SAGASIM__NODE__V1__PRODUCE_REQUEST__INIT;
-    pr.n_records = 1;
-    pr.records = recs;
-    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
-    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE;
-    e.produce = &pr;
-    const struct st_reply *r = await_reply(t, st_send(t, SG_NODE_BROKER, &e), 100 * SG_MS);
+    uint64_t id = st_produce(t, topic, key, value, len);
+    const struct st_reply *r = st_await_reply(t, id, 100 * SG_MS);
     assert_non_null(r);
     assert_int_equal(r->payload_case, SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE_ACK);
 }
@@ -154,7 +71,7 @@ static void produce(struct simtest *t, const char *topic, const char *key, const
 static void produce_event(struct simtest *t, const char *topic, enum sg_event_type type,
                           const char *wid, const char *event_id)
 {
-    struct sg_event_fields f = {wid, USER_A, "BTC", 1000, "addr", "", NULL};
+    struct sg_event_fields f = {wid, ST_USER_A, "BTC", 1000, "addr", "", NULL};
     uint8_t *buf = NULL;
     size_t len = 0;
     assert_int_equal(sg_event_pack(type, &f, event_id, "trace", "2025-11-25T00:00:00.000Z",
@@ -176,7 +93,7 @@ static const struct sg_consumer_stats *stats_of(struct simtest *t, enum sg_role 
 static void consumer__resumes__committed_offset_after_restart(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(301);
+    struct simtest *t = st_new_approving(301);
     char wid[6][40];
     create_n(t, "a", 3, wid);
     for (int i = 0; i < 3; i++) assert_string_equal(st_settle(t, wid[i], 5 * SG_SEC), "COMPLETED");
@@ -190,12 +107,12 @@ static void consumer__resumes__committed_offset_after_restart(void **state)
     assert_int_equal(st_int(b, "SELECT COUNT(*) FROM records WHERE topic = 'cbsaga.cmd.identity'"),
                      6);
     char s[32];
-    qtext(st_node_db(t, SG_ROLE_ORCH), s, sizeof s,
-          "SELECT status FROM withdrawals WHERE withdrawal_id = '%s'", wid[3]);
+    assert_true(st_qtext(st_node_db(t, SG_ROLE_ORCH), s, sizeof s,
+                         "SELECT status FROM withdrawals WHERE withdrawal_id = '%s'", wid[3]));
     assert_string_equal(s, "REQUESTED"); /* stalled while identity is down */
 
-    struct watch dup;
-    watch_start(t, &dup, SG_NODE_IDENTITY, "consume duplicate");
+    struct st_watch dup;
+    st_watch_start(t, &dup, SG_NODE_IDENTITY, "consume duplicate");
     assert_int_equal(sg_world_start(t->w, SG_ROLE_IDENTITY), SG_OK);
     for (int i = 3; i < 6; i++) assert_string_equal(st_settle(t, wid[i], 5 * SG_SEC), "COMPLETED");
     st_run_for(t, SG_SEC);
@@ -222,17 +139,18 @@ static void consumer__resumes__committed_offset_after_restart(void **state)
 static void consumer__redelivers__crash_after_effect(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(302);
+    struct simtest *t = st_new_approving(302);
     snprintf(t->w->opt.crash_point, sizeof t->w->opt.crash_point, "consumer.after_effect");
     t->w->opt.crash_role = SG_ROLE_IDENTITY;
     t->w->opt.crash_hit = 1;
     char wid[40], verify_id[40], needle[96];
     create_ok(t, "k1", wid);
-    qtext(st_node_db(t, SG_ROLE_ORCH), verify_id, sizeof verify_id,
-          "SELECT event_id FROM outbox WHERE event_type = 'VerifyIdentityRequested'");
+    assert_true(st_qtext(st_node_db(t, SG_ROLE_ORCH), verify_id, sizeof verify_id,
+                         "SELECT event_id FROM outbox"
+                         " WHERE event_type = 'VerifyIdentityRequested'"));
     snprintf(needle, sizeof needle, "consume duplicate %s", verify_id);
-    struct watch dup;
-    watch_start(t, &dup, SG_NODE_IDENTITY, needle);
+    struct st_watch dup;
+    st_watch_start(t, &dup, SG_NODE_IDENTITY, needle);
 
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
     st_run_for(t, SG_SEC);
@@ -245,8 +163,8 @@ static void consumer__redelivers__crash_after_effect(void **state)
     sqlite3 *id = st_node_db(t, SG_ROLE_IDENTITY);
     assert_int_equal(st_int(id, "SELECT COUNT(*) FROM decisions"), 1);
     assert_int_equal(st_int(id, "SELECT COUNT(*) FROM inbox"), 1);
-    assert_int_equal(qint(id, "SELECT COUNT(*) FROM inbox WHERE key = '%s'"
-                              " AND result = 'APPLIED'", verify_id), 1);
+    assert_int_equal(st_qint(id, "SELECT COUNT(*) FROM inbox WHERE key = '%s'"
+                                 " AND result = 'APPLIED'", verify_id), 1);
     assert_int_equal(st_int(id, "SELECT COUNT(*) FROM outbox"), 1); /* one decision event */
     /* Redelivery came from the log, not from a second publication. */
     assert_int_equal(st_int(st_node_db(t, SG_ROLE_BROKER), "SELECT COUNT(*) FROM records"
@@ -258,7 +176,7 @@ static void consumer__redelivers__crash_after_effect(void **state)
 static void consumer__rejects__poison_record(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(303);
+    struct simtest *t = st_new_approving(303);
     static const uint8_t poison[] = {0xff, 0xff, 0xff};
     assert_null(sg_event_decode(poison, sizeof poison)); /* really undecodable */
     /* One poison record at the head of every partition, so every later command has to
@@ -280,12 +198,13 @@ static void consumer__rejects__poison_record(void **state)
     st_run_for(t, 100 * SG_MS);
     sqlite3 *id = st_node_db(t, SG_ROLE_IDENTITY);
     for (uint32_t p = 0; p < 3; p++) {
-        int64_t off = qint(st_node_db(t, SG_ROLE_BROKER), "SELECT offset FROM records"
-                           " WHERE key = '%s'", keys[p]);
+        int64_t off = st_qint(st_node_db(t, SG_ROLE_BROKER), "SELECT offset FROM records"
+                              " WHERE key = '%s'", keys[p]);
         assert_int_equal(off, 0);
         char s[64];
-        qtext(id, s, sizeof s, "SELECT result || '/' || event_id FROM inbox"
-              " WHERE key = 'poison:cbsaga.cmd.identity:%u:%lld'", p, (long long)off);
+        assert_true(st_qtext(id, s, sizeof s, "SELECT result || '/' || event_id FROM inbox"
+                             " WHERE key = 'poison:cbsaga.cmd.identity:%u:%lld'",
+                             p, (long long)off));
         assert_string_equal(s, "REJECTED/");
     }
     assert_int_equal(stats_of(t, SG_ROLE_IDENTITY)->rejected, 3);
@@ -316,13 +235,13 @@ static void consumer__rejects__poison_record(void **state)
 static void consumer__rejects__empty_record(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(306);
+    struct simtest *t = st_new_approving(306);
     produce(t, "cbsaga.cmd.identity", "empty-1", NULL, 0);
     st_run_for(t, 100 * SG_MS);
     int64_t p = (int64_t)sg_partition_of("empty-1", t->cfg.partitions);
-    assert_int_equal(qint(st_node_db(t, SG_ROLE_IDENTITY), "SELECT COUNT(*) FROM inbox"
-                          " WHERE key = 'poison:cbsaga.cmd.identity:%lld:0'"
-                          " AND result = 'REJECTED'", (long long)p), 1);
+    assert_int_equal(st_qint(st_node_db(t, SG_ROLE_IDENTITY), "SELECT COUNT(*) FROM inbox"
+                             " WHERE key = 'poison:cbsaga.cmd.identity:%lld:0'"
+                             " AND result = 'REJECTED'", (long long)p), 1);
     char wid[40];
     create_ok(t, "k1", wid);
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
@@ -332,7 +251,7 @@ static void consumer__rejects__empty_record(void **state)
 static void consumer__rejects__unexpected_event_type(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(304);
+    struct simtest *t = st_new_approving(304);
     static const char fake_wid[] = "12345678-1234-4234-8234-123456789abc";
     static const char completed_id[] = "c0000000-0000-4000-8000-000000000001";
     static const char verified_id[] = "c0000000-0000-4000-8000-000000000002";
@@ -341,11 +260,13 @@ static void consumer__rejects__unexpected_event_type(void **state)
     st_run_for(t, 100 * SG_MS);
     sqlite3 *id = st_node_db(t, SG_ROLE_IDENTITY);
     char s[64];
-    qtext(id, s, sizeof s, "SELECT result || '/' || event_type FROM inbox WHERE key = '%s'",
-          completed_id);
+    assert_true(st_qtext(id, s, sizeof s,
+                         "SELECT result || '/' || event_type FROM inbox WHERE key = '%s'",
+                         completed_id));
     assert_string_equal(s, "REJECTED/WithdrawalCompleted");
-    qtext(id, s, sizeof s, "SELECT result || '/' || event_type FROM inbox WHERE key = '%s'",
-          verified_id);
+    assert_true(st_qtext(id, s, sizeof s,
+                         "SELECT result || '/' || event_type FROM inbox WHERE key = '%s'",
+                         verified_id));
     assert_string_equal(s, "REJECTED/IdentityVerified");
     assert_int_equal(st_int(id, "SELECT COUNT(*) FROM decisions"), 0);
     assert_int_equal(st_int(id, "SELECT COUNT(*) FROM outbox"), 0);
@@ -357,9 +278,9 @@ static void consumer__rejects__unexpected_event_type(void **state)
     for (int i = 0; i < 4; i++) assert_string_equal(st_settle(t, wid[i], 5 * SG_SEC), "COMPLETED");
     st_run_for(t, SG_SEC);
     assert_int_equal(st_int(st_node_db(t, SG_ROLE_IDENTITY), "SELECT COUNT(*) FROM decisions"), 4);
-    assert_true(qint(st_node_db(t, SG_ROLE_BROKER), "SELECT COUNT(*) FROM records"
-                     " WHERE topic = 'cbsaga.cmd.identity' AND partition = %u AND offset >= 2",
-                     sg_partition_of(fake_wid, t->cfg.partitions)) > 0);
+    assert_true(st_qint(st_node_db(t, SG_ROLE_BROKER), "SELECT COUNT(*) FROM records"
+                        " WHERE topic = 'cbsaga.cmd.identity' AND partition = %u AND offset >= 2",
+                        sg_partition_of(fake_wid, t->cfg.partitions)) > 0);
     assert_group_at_end(t, "cbsaga-identity", "cbsaga.cmd.identity");
     st_free(t);
 }
@@ -367,7 +288,7 @@ static void consumer__rejects__unexpected_event_type(void **state)
 static void consumer__rejects__poison_on_orchestrator_topic(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(305);
+    struct simtest *t = st_new_approving(305);
     char wid[40];
     create_ok(t, "k1", wid);
     /* Poison with the withdrawal's own key: it lands in the partition its decision uses. */
@@ -376,13 +297,13 @@ static void consumer__rejects__poison_on_orchestrator_topic(void **state)
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
     st_run_for(t, SG_SEC);
     uint32_t p = sg_partition_of(wid, t->cfg.partitions);
-    int64_t off = qint(st_node_db(t, SG_ROLE_BROKER), "SELECT offset FROM records"
-                       " WHERE topic = 'cbsaga.evt.identity' AND value = x'ffffff'");
+    int64_t off = st_qint(st_node_db(t, SG_ROLE_BROKER), "SELECT offset FROM records"
+                          " WHERE topic = 'cbsaga.evt.identity' AND value = x'ffffff'");
     assert_true(off >= 0);
     sqlite3 *orch = st_node_db(t, SG_ROLE_ORCH);
-    assert_int_equal(qint(orch, "SELECT COUNT(*) FROM inbox WHERE result = 'REJECTED' AND"
-                                " key = 'poison:cbsaga.evt.identity:%u:%lld'", p,
-                          (long long)off), 1);
+    assert_int_equal(st_qint(orch, "SELECT COUNT(*) FROM inbox WHERE result = 'REJECTED' AND"
+                                   " key = 'poison:cbsaga.evt.identity:%u:%lld'", p,
+                             (long long)off), 1);
     assert_int_equal(st_int(orch, "SELECT COUNT(*) FROM inbox WHERE result = 'APPLIED'"), 2);
     assert_group_at_end(t, "cbsaga-orchestrator", "cbsaga.evt.identity");
     st_free(t);

@@ -20,19 +20,10 @@
 
 #include "config.h"
 #include "decide.h"
+#include "simtest.h"
 
 static const char USER[] = "6f1c2b3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c";
 static const char DENIED[] = "00000000-0000-4000-8000-00000000dead";
-
-/* A config with no random rejections, one deny entry and the default limits. */
-static struct sg_config quiet_config(void)
-{
-    struct sg_config c;
-    sg_config_default(&c);
-    c.identity_reject_num = 0;
-    c.risk_reject_num = 0;
-    return c;
-}
 
 /* A distinct UUID-shaped withdrawal id per i. */
 static void wid(uint32_t i, char out[37])
@@ -43,7 +34,8 @@ static void wid(uint32_t i, char out[37])
 static void decide__identity_rejects__for_deny_listed_user(void **state)
 {
     (void)state;
-    struct sg_config c = quiet_config();
+    struct sg_config c;
+    st_config_approving(&c); /* no random rejections, one deny entry, the default limits */
     strcpy(c.deny_users[1], USER);
     c.deny_user_count = 2;
     char id[37];
@@ -66,7 +58,7 @@ static void decide__identity_rejects__for_deny_listed_user(void **state)
     assert_false(d.approved);
     assert_string_equal(d.reason, "identity: user denied");
     /* entries past deny_user_count are not in the list */
-    c = quiet_config();
+    st_config_approving(&c);
     strcpy(c.deny_users[1], USER);
     c.deny_user_count = 1;
     d = sg_decide_identity(&c, "w", USER);
@@ -76,7 +68,8 @@ static void decide__identity_rejects__for_deny_listed_user(void **state)
 static void decide__ratio_extremes__never_or_always_reject(void **state)
 {
     (void)state;
-    struct sg_config c = quiet_config();
+    struct sg_config c;
+    st_config_approving(&c);
     char id[37];
     for (uint32_t i = 0; i < 2000; i++) {
         wid(i, id);
@@ -105,7 +98,8 @@ static void decide__ratio_extremes__never_or_always_reject(void **state)
 static void decide__ratio_5_of_100__rejects_3_to_7_percent__over_10000_ids(void **state)
 {
     (void)state;
-    struct sg_config c = quiet_config();
+    struct sg_config c;
+    st_config_approving(&c);
     c.identity_reject_num = 5, c.identity_reject_den = 100;
     c.risk_reject_num = 5, c.risk_reject_den = 100;
     char id[37];
@@ -129,7 +123,8 @@ static void decide__ratio_5_of_100__rejects_3_to_7_percent__over_10000_ids(void 
 static void decide__ratio__follows_documented_keyed_hash(void **state)
 {
     (void)state;
-    struct sg_config c = quiet_config();
+    struct sg_config c;
+    st_config_approving(&c);
     c.identity_reject_num = 7, c.identity_reject_den = 13;
     c.risk_reject_num = 3, c.risk_reject_den = 11;
     char id[37];
@@ -176,7 +171,8 @@ static void decide__decisions_are_pure__for_repeated_and_interleaved_calls(void 
 static void decide__risk_rejects__above_asset_limit_only(void **state)
 {
     (void)state;
-    struct sg_config c = quiet_config();
+    struct sg_config c;
+    st_config_approving(&c);
     int64_t btc = 0, eth = 0;
     for (size_t i = 0; i < c.limit_count; i++) {
         if (!strcmp(c.limits[i].asset, "BTC")) btc = c.limits[i].amount_minor_max;
@@ -206,7 +202,7 @@ static void decide__risk_rejects__above_asset_limit_only(void **state)
     assert_false(d.approved);
     assert_string_equal(d.reason, "risk: amount exceeds limit");
     /* limits past limit_count do not count */
-    c = quiet_config();
+    st_config_approving(&c);
     c.limit_count = 0;
     assert_true(sg_decide_risk(&c, "w1", "BTC", btc + 1).approved);
 }

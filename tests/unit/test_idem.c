@@ -47,15 +47,6 @@ struct req {
 
 static const struct req req_a = {USER_A, "BTC", 12345, "bc1qdestination", "key-1", NULL};
 
-static struct sg_config quiet_config(void)
-{
-    struct sg_config c;
-    sg_config_default(&c);
-    c.identity_reject_num = 0;
-    c.risk_reject_num = 0;
-    return c;
-}
-
 /* Orchestrator trace records that tell the protocol's story (survive restarts). */
 struct orch_log {
     unsigned reserves, takeovers, fenced_out, created;
@@ -78,7 +69,9 @@ static void orch_log_sink(void *ctx, int64_t at_ns, uint32_t node, const char *t
 static struct simtest *sys_new(void **state, uint64_t seed, const struct sg_config *cfg,
                                struct orch_log *log)
 {
-    struct sg_config c = cfg ? *cfg : quiet_config();
+    struct sg_config c;
+    if (cfg) c = *cfg;
+    else st_config_approving(&c);
     struct simtest *t = st_new_cfg(seed, &c);
     assert_non_null(t);
     *state = t;
@@ -610,7 +603,8 @@ static void idem__creates_one_and_aborts_loser_with_id__for_interleaved_duplicat
 static void idem__fences_out_old_owner__for_takeover_after_lease_expiry(void **state)
 {
     struct orch_log log;
-    struct sg_config cfg = quiet_config();
+    struct sg_config cfg;
+    st_config_approving(&cfg);
     struct simtest *t = sys_new(state, 8, &cfg, &log);
     uint64_t ia = send_req(t, &req_a);
     uint64_t ib = send_req(t, &req_a);
@@ -658,7 +652,8 @@ static void idem__fences_out_old_owner__for_takeover_after_lease_expiry(void **s
 static void idem__keeps_reserved_id_across_takeover__for_crash_after_reserve(void **state)
 {
     struct orch_log log;
-    struct sg_config cfg = quiet_config();
+    struct sg_config cfg;
+    st_config_approving(&cfg);
     struct simtest *t = sys_new(state, 9, &cfg, &log);
     arm_crash(t, "orch.after_reserve", SG_ROLE_ORCH);
     uint64_t first = send_req(t, &req_a);
@@ -912,7 +907,8 @@ static void idem__recovers_one_withdrawal__for_crash_at_broker_after_append(void
 static void idem__waits_out_skewed_lease__for_backwards_clock_jump(void **state)
 {
     struct orch_log log;
-    struct sg_config cfg = quiet_config();
+    struct sg_config cfg;
+    st_config_approving(&cfg);
     struct simtest *t = sys_new(state, 30, &cfg, &log);
     arm_crash(t, "orch.after_reserve", SG_ROLE_ORCH);
     uint64_t first = send_req(t, &req_a); /* reserved at 1 ms: lease to wall 5.001 s */
@@ -957,7 +953,8 @@ static void idem__waits_out_skewed_lease__for_backwards_clock_jump(void **state)
 
 static void idem__cancels_and_ignores_late_decision__for_passed_deadline(void **state)
 {
-    struct sg_config cfg = quiet_config();
+    struct sg_config cfg;
+    st_config_approving(&cfg);
     cfg.saga_deadline_ns = 2 * SG_SEC;
     struct simtest *t = sys_new(state, 40, &cfg, NULL);
     sg_world_stop(t->w, SG_ROLE_RISK);
@@ -997,7 +994,8 @@ static void idem__cancels_and_ignores_late_decision__for_passed_deadline(void **
 
 static void idem__rearms_deadline__for_orch_restart_after_deadline(void **state)
 {
-    struct sg_config cfg = quiet_config();
+    struct sg_config cfg;
+    st_config_approving(&cfg);
     cfg.saga_deadline_ns = 2 * SG_SEC;
     struct simtest *t = sys_new(state, 41, &cfg, NULL);
     sg_world_stop(t->w, SG_ROLE_RISK);

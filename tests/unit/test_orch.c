@@ -21,68 +21,16 @@
 #include "codes.h"
 #include "simtest.h"
 
-#define USER_A "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab"
 #define USER_B "0a0b0c0d-1e1f-4a2b-9c3d-abcdefabcdef"
 
 /* ---- helpers ---- */
-
-static int64_t qint(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int64_t qint(sqlite3 *db, const char *fmt, ...)
-{
-    char sql[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return st_int(db, sql);
-}
-
-static void qtext(sqlite3 *db, char *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void qtext(sqlite3 *db, char *out, size_t cap, const char *fmt, ...)
-{
-    char sql[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    out[0] = '\0';
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-}
-
-/* Identity and risk approve everything except the default deny list and limits. */
-static struct simtest *new_approving(uint64_t seed)
-{
-    struct sg_config cfg;
-    sg_config_default(&cfg);
-    cfg.identity_reject_num = 0;
-    cfg.risk_reject_num = 0;
-    return st_new_cfg(seed, &cfg);
-}
-
-/* Runs in 1 ms slices until the call is answered (or limit passes). */
-static const struct st_reply *await_reply(struct simtest *t, uint64_t msg_id, int64_t limit)
-{
-    int64_t end = t->w->now_ns + limit;
-    const struct st_reply *r = st_reply_to(t, msg_id);
-    while (!r && t->w->now_ns < end) {
-        st_run_for(t, SG_MS);
-        r = st_reply_to(t, msg_id);
-    }
-    return r;
-}
 
 static const struct st_reply *create_and_wait(struct simtest *t, const char *user,
                                               const char *asset, int64_t amount,
                                               const char *dest, const char *key,
                                               const char *trace_id)
 {
-    uint64_t id = st_create(t, user, asset, amount, dest, key, trace_id);
-    const struct st_reply *r = await_reply(t, id, 100 * SG_MS);
+    const struct st_reply *r = st_create_await(t, user, asset, amount, dest, key, trace_id);
     assert_non_null(r);
     return r;
 }
@@ -145,15 +93,15 @@ static const char *repeat(char *buf, size_t cap, char c, size_t n)
 static void orch__create_invalid__missing_field(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(11);
+    struct simtest *t = st_new_approving(11);
     expect_invalid(t, "", "BTC", 100, "addr", "k1");
     expect_invalid(t, "   ", "BTC", 100, "addr", "k1");   /* blank after trimming */
     expect_invalid(t, NULL, "BTC", 100, "addr", "k1");    /* proto3: unset = "" */
-    expect_invalid(t, USER_A, "", 100, "addr", "k1");
-    expect_invalid(t, USER_A, " \t", 100, "addr", "k1");
-    expect_invalid(t, USER_A, "BTC", 100, "", "k1");
-    expect_invalid(t, USER_A, "BTC", 100, "addr", "");
-    expect_invalid(t, USER_A, "BTC", 100, "addr", "  \n ");
+    expect_invalid(t, ST_USER_A, "", 100, "addr", "k1");
+    expect_invalid(t, ST_USER_A, " \t", 100, "addr", "k1");
+    expect_invalid(t, ST_USER_A, "BTC", 100, "", "k1");
+    expect_invalid(t, ST_USER_A, "BTC", 100, "addr", "");
+    expect_invalid(t, ST_USER_A, "BTC", 100, "addr", "  \n ");
     assert_nothing_written(t);
     st_free(t);
 }
@@ -161,10 +109,10 @@ static void orch__create_invalid__missing_field(void **state)
 static void orch__create_invalid__amount_not_positive(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(12);
-    expect_invalid(t, USER_A, "BTC", 0, "addr", "k1");
-    expect_invalid(t, USER_A, "BTC", -1, "addr", "k2");
-    expect_invalid(t, USER_A, "BTC", INT64_MIN, "addr", "k3");
+    struct simtest *t = st_new_approving(12);
+    expect_invalid(t, ST_USER_A, "BTC", 0, "addr", "k1");
+    expect_invalid(t, ST_USER_A, "BTC", -1, "addr", "k2");
+    expect_invalid(t, ST_USER_A, "BTC", INT64_MIN, "addr", "k3");
     assert_nothing_written(t);
     st_free(t);
 }
@@ -172,7 +120,7 @@ static void orch__create_invalid__amount_not_positive(void **state)
 static void orch__create_invalid__user_id_not_uuid(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(13);
+    struct simtest *t = st_new_approving(13);
     expect_invalid(t, "not-a-uuid", "BTC", 100, "addr", "k1");
     expect_invalid(t, "{6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab}", "BTC", 100, "addr", "k1");
     expect_invalid(t, "6f1c2d3e4a5b4c6d8e7f0123456789ab", "BTC", 100, "addr", "k1");
@@ -185,14 +133,14 @@ static void orch__create_invalid__user_id_not_uuid(void **state)
 static void orch__create_invalid__field_too_long(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(14);
+    struct simtest *t = st_new_approving(14);
     char buf[700];
-    expect_invalid(t, USER_A, repeat(buf, sizeof buf, 'A', 17), 100, "addr", "k1");
-    expect_invalid(t, USER_A, "BTC", 100, repeat(buf, sizeof buf, 'd', 129), "k1");
-    expect_invalid(t, USER_A, "BTC", 100, "addr", repeat(buf, sizeof buf, 'k', 129));
-    expect_invalid(t, USER_A, "BTC", 100, "addr", repeat(buf, sizeof buf, 'k', 600));
+    expect_invalid(t, ST_USER_A, repeat(buf, sizeof buf, 'A', 17), 100, "addr", "k1");
+    expect_invalid(t, ST_USER_A, "BTC", 100, repeat(buf, sizeof buf, 'd', 129), "k1");
+    expect_invalid(t, ST_USER_A, "BTC", 100, "addr", repeat(buf, sizeof buf, 'k', 129));
+    expect_invalid(t, ST_USER_A, "BTC", 100, "addr", repeat(buf, sizeof buf, 'k', 600));
     char longer_user[64];
-    snprintf(longer_user, sizeof longer_user, "%s0", USER_A);
+    snprintf(longer_user, sizeof longer_user, "%s0", ST_USER_A);
     expect_invalid(t, longer_user, "BTC", 100, "addr", "k1");
     assert_nothing_written(t);
     /* The limits themselves are allowed: 16, 128 and 128 bytes. */
@@ -200,7 +148,7 @@ static void orch__create_invalid__field_too_long(void **state)
     repeat(asset, sizeof asset, 'A', 16);
     repeat(dest, sizeof dest, 'd', 128);
     repeat(key, sizeof key, 'k', 128);
-    const struct st_reply *r = create_and_wait(t, USER_A, asset, 100, dest, key, NULL);
+    const struct st_reply *r = create_and_wait(t, ST_USER_A, asset, 100, dest, key, NULL);
     assert_int_equal(r->code, SG_CODE_OK);
     st_free(t);
 }
@@ -210,32 +158,33 @@ static void orch__create_invalid__field_too_long(void **state)
 static void orch__create_ok__new_key(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(21);
-    const struct st_reply *r = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    struct simtest *t = st_new_approving(21);
+    const struct st_reply *r = create_and_wait(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     assert_int_equal(r->code, SG_CODE_OK);
     assert_string_equal(r->status, "REQUESTED");
     assert_true(is_uuid_v4(r->withdrawal_id));
     sqlite3 *db = st_node_db(t, SG_ROLE_ORCH);
     assert_int_equal(st_int(db, "SELECT COUNT(*) FROM withdrawals"), 1);
-    assert_int_equal(qint(db, "SELECT COUNT(*) FROM idempotency WHERE withdrawal_id = '%s'"
-                              " AND status = 'COMPLETED' AND fence = 1", r->withdrawal_id), 1);
+    assert_int_equal(st_qint(db, "SELECT COUNT(*) FROM idempotency WHERE withdrawal_id = '%s'"
+                                 " AND status = 'COMPLETED' AND fence = 1", r->withdrawal_id), 1);
     char s[64];
-    qtext(db, s, sizeof s, "SELECT user_id FROM withdrawals WHERE withdrawal_id = '%s'",
-          r->withdrawal_id);
-    assert_string_equal(s, USER_A);
+    assert_true(st_qtext(db, s, sizeof s,
+                         "SELECT user_id FROM withdrawals WHERE withdrawal_id = '%s'",
+                         r->withdrawal_id));
+    assert_string_equal(s, ST_USER_A);
     st_free(t);
 }
 
 static void orch__create_retry__same_id_current_status(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(22);
-    const struct st_reply *r1 = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    struct simtest *t = st_new_approving(22);
+    const struct st_reply *r1 = create_and_wait(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     assert_int_equal(r1->code, SG_CODE_OK);
     char wid[40];
     snprintf(wid, sizeof wid, "%s", r1->withdrawal_id);
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
-    const struct st_reply *r2 = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    const struct st_reply *r2 = create_and_wait(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     assert_int_equal(r2->code, SG_CODE_OK);
     assert_string_equal(r2->withdrawal_id, wid);
     assert_string_equal(r2->status, "COMPLETED"); /* the current status, not REQUESTED */
@@ -248,8 +197,8 @@ static void orch__create_retry__same_id_current_status(void **state)
 static void orch__create_retry__normalised_payload(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(23);
-    const struct st_reply *r1 = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    struct simtest *t = st_new_approving(23);
+    const struct st_reply *r1 = create_and_wait(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     assert_int_equal(r1->code, SG_CODE_OK);
     char wid[40];
     snprintf(wid, sizeof wid, "%s", r1->withdrawal_id);
@@ -261,8 +210,9 @@ static void orch__create_retry__normalised_payload(void **state)
     sqlite3 *db = st_node_db(t, SG_ROLE_ORCH);
     assert_int_equal(st_int(db, "SELECT COUNT(*) FROM withdrawals"), 1);
     char s[64];
-    qtext(db, s, sizeof s, "SELECT asset || '|' || destination_addr || '|' || idem_key"
-                           " FROM withdrawals WHERE withdrawal_id = '%s'", wid);
+    assert_true(st_qtext(db, s, sizeof s,
+                         "SELECT asset || '|' || destination_addr || '|' || idem_key"
+                         " FROM withdrawals WHERE withdrawal_id = '%s'", wid));
     assert_string_equal(s, "BTC|addr-1|key-1");
     st_free(t);
 }
@@ -270,15 +220,15 @@ static void orch__create_retry__normalised_payload(void **state)
 static void orch__create_conflict__same_key_other_payload(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(24);
-    const struct st_reply *r1 = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    struct simtest *t = st_new_approving(24);
+    const struct st_reply *r1 = create_and_wait(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     assert_int_equal(r1->code, SG_CODE_OK);
     const struct st_reply *r;
-    r = create_and_wait(t, USER_A, "BTC", 1001, "addr-1", "key-1", NULL);
+    r = create_and_wait(t, ST_USER_A, "BTC", 1001, "addr-1", "key-1", NULL);
     assert_int_equal(r->code, SG_CODE_FAILED_PRECONDITION);
-    r = create_and_wait(t, USER_A, "ETH", 1000, "addr-1", "key-1", NULL);
+    r = create_and_wait(t, ST_USER_A, "ETH", 1000, "addr-1", "key-1", NULL);
     assert_int_equal(r->code, SG_CODE_FAILED_PRECONDITION);
-    r = create_and_wait(t, USER_A, "BTC", 1000, "addr-2", "key-1", NULL);
+    r = create_and_wait(t, ST_USER_A, "BTC", 1000, "addr-2", "key-1", NULL);
     assert_int_equal(r->code, SG_CODE_FAILED_PRECONDITION);
     assert_string_equal(r->withdrawal_id, "");
     sqlite3 *db = st_node_db(t, SG_ROLE_ORCH);
@@ -290,8 +240,8 @@ static void orch__create_conflict__same_key_other_payload(void **state)
 static void orch__create_independent__same_key_other_user(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(25);
-    const struct st_reply *ra = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    struct simtest *t = st_new_approving(25);
+    const struct st_reply *ra = create_and_wait(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     const struct st_reply *rb = create_and_wait(t, USER_B, "ETH", 7, "addr-9", "key-1", NULL);
     assert_int_equal(ra->code, SG_CODE_OK);
     assert_int_equal(rb->code, SG_CODE_OK);
@@ -306,13 +256,13 @@ static void orch__create_independent__same_key_other_user(void **state)
 static void orch__create_aborted__concurrent_duplicate(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(26);
+    struct simtest *t = st_new_approving(26);
     /* Both arrive at the same instant: the second's reservation step runs before the
      * first's work step, so it meets a live lease. */
-    uint64_t m1 = st_create(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
-    uint64_t m2 = st_create(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
-    const struct st_reply *r1 = await_reply(t, m1, 100 * SG_MS);
-    const struct st_reply *r2 = await_reply(t, m2, 100 * SG_MS);
+    uint64_t m1 = st_create(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    uint64_t m2 = st_create(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    const struct st_reply *r1 = st_await_reply(t, m1, 100 * SG_MS);
+    const struct st_reply *r2 = st_await_reply(t, m2, 100 * SG_MS);
     assert_non_null(r1);
     assert_non_null(r2);
     assert_int_equal(r1->code, SG_CODE_OK);
@@ -325,9 +275,9 @@ static void orch__create_aborted__concurrent_duplicate(void **state)
 static void orch__create_fenced_out__lease_taken_over(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(27);
-    uint64_t m1 = st_create(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
-    uint64_t m2 = st_create(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    struct simtest *t = st_new_approving(27);
+    uint64_t m1 = st_create(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    uint64_t m2 = st_create(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     sqlite3 *db = st_node_db(t, SG_ROLE_ORCH);
     /* Step until the first reservation exists; its work step is still queued behind the
      * second request's delivery. */
@@ -337,8 +287,8 @@ static void orch__create_fenced_out__lease_taken_over(void **state)
     assert_null(st_reply_to(t, m1));
     /* The orchestrator's wall clock jumps past the lease: the second request takes over. */
     sg_world_clock_shift(t->w, SG_ROLE_ORCH, t->cfg.lease_ttl_ns + SG_SEC);
-    const struct st_reply *r1 = await_reply(t, m1, 100 * SG_MS);
-    const struct st_reply *r2 = await_reply(t, m2, 100 * SG_MS);
+    const struct st_reply *r1 = st_await_reply(t, m1, 100 * SG_MS);
+    const struct st_reply *r2 = st_await_reply(t, m2, 100 * SG_MS);
     assert_non_null(r1);
     assert_non_null(r2);
     /* The first work step is fenced out (fence 1 < 2) and answers by the current row. */
@@ -366,20 +316,21 @@ static SgEnvelope *decode_reply(const struct st_reply *r)
 static void orch__get_ok__all_fields(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(31);
-    const struct st_reply *rc = create_and_wait(t, USER_A, " eth ", 12345, " addr-7 ", "k", NULL);
+    struct simtest *t = st_new_approving(31);
+    const struct st_reply *rc =
+        create_and_wait(t, ST_USER_A, " eth ", 12345, " addr-7 ", "k", NULL);
     assert_int_equal(rc->code, SG_CODE_OK);
     char wid[40];
     snprintf(wid, sizeof wid, "%s", rc->withdrawal_id);
 
-    const struct st_reply *r = await_reply(t, st_get(t, wid), 100 * SG_MS);
+    const struct st_reply *r = st_await_reply(t, st_get(t, wid), 100 * SG_MS);
     assert_non_null(r);
     assert_int_equal(r->code, SG_CODE_OK);
     SgEnvelope *e = decode_reply(r);
     assert_int_equal(e->reply->body_case, SAGASIM__NODE__V1__CLIENT_REPLY__BODY_GET);
     const Cbsaga__Orchestrator__V1__GetWithdrawalResponse *g = e->reply->get;
     assert_string_equal(g->withdrawal_id, wid);
-    assert_string_equal(g->user_id, USER_A);
+    assert_string_equal(g->user_id, ST_USER_A);
     assert_string_equal(g->asset, "ETH");
     assert_int_equal(g->amount_minor, 12345);
     assert_string_equal(g->destination_addr, "addr-7");
@@ -392,7 +343,7 @@ static void orch__get_ok__all_fields(void **state)
     sg_wire_free(e);
 
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
-    r = await_reply(t, st_get(t, wid), 100 * SG_MS);
+    r = st_await_reply(t, st_get(t, wid), 100 * SG_MS);
     assert_non_null(r);
     e = decode_reply(r);
     g = e->reply->get;
@@ -407,9 +358,9 @@ static void orch__get_ok__all_fields(void **state)
 static void orch__get_not_found__unknown_uuid(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(32);
+    struct simtest *t = st_new_approving(32);
     const struct st_reply *r =
-        await_reply(t, st_get(t, "11111111-2222-4333-8444-555555555555"), 100 * SG_MS);
+        st_await_reply(t, st_get(t, "11111111-2222-4333-8444-555555555555"), 100 * SG_MS);
     assert_non_null(r);
     assert_int_equal(r->code, SG_CODE_NOT_FOUND);
     st_free(t);
@@ -418,11 +369,11 @@ static void orch__get_not_found__unknown_uuid(void **state)
 static void orch__get_invalid__non_uuid(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(33);
+    struct simtest *t = st_new_approving(33);
     static const char *const bad[] = {"nope", "", "   ", "11111111222243338444555555555555",
                                       "{11111111-2222-4333-8444-555555555555}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        const struct st_reply *r = await_reply(t, st_get(t, bad[i]), 100 * SG_MS);
+        const struct st_reply *r = st_await_reply(t, st_get(t, bad[i]), 100 * SG_MS);
         assert_non_null(r);
         assert_int_equal(r->code, SG_CODE_INVALID_ARGUMENT);
     }
@@ -432,15 +383,15 @@ static void orch__get_invalid__non_uuid(void **state)
 static void orch__get_ok__upper_case_id(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(34);
-    const struct st_reply *rc = create_and_wait(t, USER_A, "BTC", 5, "addr", "k", NULL);
+    struct simtest *t = st_new_approving(34);
+    const struct st_reply *rc = create_and_wait(t, ST_USER_A, "BTC", 5, "addr", "k", NULL);
     assert_int_equal(rc->code, SG_CODE_OK);
     char wid[40], upper[48];
     snprintf(wid, sizeof wid, "%s", rc->withdrawal_id);
     snprintf(upper, sizeof upper, "  %s ", wid);
     for (char *c = upper; *c; c++)
         if (*c >= 'a' && *c <= 'f') *c = (char)(*c - 'a' + 'A');
-    const struct st_reply *r = await_reply(t, st_get(t, upper), 100 * SG_MS);
+    const struct st_reply *r = st_await_reply(t, st_get(t, upper), 100 * SG_MS);
     assert_non_null(r);
     assert_int_equal(r->code, SG_CODE_OK);
     assert_string_equal(r->withdrawal_id, wid); /* answered with the stored lower-case id */
@@ -452,8 +403,8 @@ static void orch__get_ok__upper_case_id(void **state)
 static void orch__create_writes__rows_and_outbox_together(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(41);
-    uint64_t m = st_create(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    struct simtest *t = st_new_approving(41);
+    uint64_t m = st_create(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     /* Step event by event: the first moment the reply exists is right after the work
      * step, before any decision could arrive. */
     while (!st_reply_to(t, m)) assert_true(sg_world_step(t->w, INT64_MAX));
@@ -462,33 +413,35 @@ static void orch__create_writes__rows_and_outbox_together(void **state)
     const char *wid = r->withdrawal_id;
     sqlite3 *db = st_node_db(t, SG_ROLE_ORCH);
     char s[128];
-    qtext(db, s, sizeof s, "SELECT status FROM withdrawals WHERE withdrawal_id = '%s'", wid);
+    assert_true(st_qtext(db, s, sizeof s,
+                         "SELECT status FROM withdrawals WHERE withdrawal_id = '%s'", wid));
     assert_string_equal(s, "REQUESTED");
-    qtext(db, s, sizeof s, "SELECT state || '/' || current_step FROM sagas"
-                           " WHERE withdrawal_id = '%s'", wid);
+    assert_true(st_qtext(db, s, sizeof s, "SELECT state || '/' || current_step FROM sagas"
+                                          " WHERE withdrawal_id = '%s'", wid));
     assert_string_equal(s, "STARTED/IDENTITY_CHECK");
-    assert_int_equal(qint(db, "SELECT COUNT(*) FROM transitions WHERE withdrawal_id = '%s'",
-                          wid), 1);
-    qtext(db, s, sizeof s, "SELECT seq || ':' || from_status || '->' || to_status"
-                           " FROM transitions WHERE withdrawal_id = '%s'", wid);
+    assert_int_equal(st_qint(db, "SELECT COUNT(*) FROM transitions WHERE withdrawal_id = '%s'",
+                             wid), 1);
+    assert_true(st_qtext(db, s, sizeof s, "SELECT seq || ':' || from_status || '->' || to_status"
+                                          " FROM transitions WHERE withdrawal_id = '%s'", wid));
     assert_string_equal(s, "1:->REQUESTED");
-    assert_int_equal(qint(db, "SELECT COUNT(*) FROM outbox WHERE aggregate_id = '%s'", wid), 2);
-    qtext(db, s, sizeof s, "SELECT group_concat(event_type || '@' || route_key || '@'"
-                           " || aggregate_type, ',') FROM (SELECT * FROM outbox"
-                           " WHERE aggregate_id = '%s' ORDER BY seq)", wid);
+    assert_int_equal(st_qint(db, "SELECT COUNT(*) FROM outbox WHERE aggregate_id = '%s'", wid), 2);
+    assert_true(st_qtext(db, s, sizeof s,
+                         "SELECT group_concat(event_type || '@' || route_key || '@'"
+                         " || aggregate_type, ',') FROM (SELECT * FROM outbox"
+                         " WHERE aggregate_id = '%s' ORDER BY seq)", wid));
     assert_string_equal(s, "WithdrawalRequested@evt.withdrawal@withdrawal,"
                            "VerifyIdentityRequested@cmd.identity@withdrawal");
-    assert_int_equal(qint(db, "SELECT COUNT(DISTINCT event_id) FROM outbox"
-                              " WHERE aggregate_id = '%s'", wid), 2);
+    assert_int_equal(st_qint(db, "SELECT COUNT(DISTINCT event_id) FROM outbox"
+                                 " WHERE aggregate_id = '%s'", wid), 2);
     st_free(t);
 }
 
 static void orch__create_unavailable__commit_sync_fails(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(42);
+    struct simtest *t = st_new_approving(42);
     uint64_t failures0 = t->w->vfs.stats.sync_failures;
-    uint64_t m = st_create(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    uint64_t m = st_create(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     sqlite3 *db = st_node_db(t, SG_ROLE_ORCH);
     /* Step until the reservation step has committed; the work step is its own event. */
     for (int i = 0; i < 10000; i++) {
@@ -498,25 +451,26 @@ static void orch__create_unavailable__commit_sync_fails(void **state)
     assert_int_equal(st_int(db, "SELECT COUNT(*) FROM idempotency WHERE status = 'RESERVED'"), 1);
     assert_null(st_reply_to(t, m));
     sg_vfs_fail_next_sync(&t->w->vfs, "/n1/", 1);
-    const struct st_reply *r = await_reply(t, m, 100 * SG_MS);
+    const struct st_reply *r = st_await_reply(t, m, 100 * SG_MS);
     assert_non_null(r);
     assert_int_equal(r->code, SG_CODE_UNAVAILABLE);
     assert_int_equal(t->w->vfs.stats.sync_failures - failures0, 1);
     db = st_node_db(t, SG_ROLE_ORCH);
     assert_int_equal(st_int(db, "SELECT COUNT(*) FROM withdrawals"), 0);
     char reserved_id[40];
-    qtext(db, reserved_id, sizeof reserved_id, "SELECT withdrawal_id FROM idempotency");
+    assert_true(st_qtext(db, reserved_id, sizeof reserved_id,
+                         "SELECT withdrawal_id FROM idempotency"));
     assert_true(is_uuid_v4(reserved_id));
 
     /* While the lease lives, a retry is ABORTED and names the reserved id. */
-    r = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    r = create_and_wait(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     assert_int_equal(r->code, SG_CODE_ABORTED);
     assert_string_equal(r->withdrawal_id, reserved_id);
     /* Retry like a client until a definite answer: after the lease it is taken over. */
     int64_t end = t->w->now_ns + 4 * t->cfg.lease_ttl_ns;
     do {
         st_run_for(t, SG_SEC);
-        r = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+        r = create_and_wait(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     } while (r->code != SG_CODE_OK && t->w->now_ns < end);
     assert_int_equal(r->code, SG_CODE_OK);
     assert_string_equal(r->withdrawal_id, reserved_id); /* a takeover keeps the id */
@@ -540,9 +494,9 @@ static void set_crash(struct simtest *t, const char *point, enum sg_role role)
 static void orch__create_recovers__crash_after_reserve(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(43);
+    struct simtest *t = st_new_approving(43);
     set_crash(t, "orch.after_reserve", SG_ROLE_ORCH);
-    uint64_t m = st_create(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    uint64_t m = st_create(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     st_run_for(t, 100 * SG_MS);
     assert_null(st_reply_to(t, m)); /* the client would time out: outcome unknown */
     assert_int_equal(t->w->nodes[SG_ROLE_ORCH].crashes, 1);
@@ -553,14 +507,15 @@ static void orch__create_recovers__crash_after_reserve(void **state)
     assert_int_equal(st_int(db, "SELECT COUNT(*) FROM idempotency WHERE status = 'RESERVED'"), 1);
     assert_int_equal(st_int(db, "SELECT COUNT(*) FROM withdrawals"), 0);
     char reserved_id[40];
-    qtext(db, reserved_id, sizeof reserved_id, "SELECT withdrawal_id FROM idempotency");
+    assert_true(st_qtext(db, reserved_id, sizeof reserved_id,
+                         "SELECT withdrawal_id FROM idempotency"));
     /* Retry like a client: ABORTED while the lease lives, then a takeover settles it. */
-    const struct st_reply *r = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    const struct st_reply *r = create_and_wait(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     assert_int_equal(r->code, SG_CODE_ABORTED);
     int64_t end = t->w->now_ns + 4 * t->cfg.lease_ttl_ns;
     while (r->code != SG_CODE_OK && t->w->now_ns < end) {
         st_run_for(t, SG_SEC);
-        r = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+        r = create_and_wait(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     }
     assert_int_equal(r->code, SG_CODE_OK);
     assert_string_equal(r->withdrawal_id, reserved_id);
@@ -572,9 +527,9 @@ static void orch__create_recovers__crash_after_reserve(void **state)
 static void orch__create_durable__crash_after_commit(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(44);
+    struct simtest *t = st_new_approving(44);
     set_crash(t, "orch.after_commit", SG_ROLE_ORCH);
-    uint64_t m = st_create(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    uint64_t m = st_create(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     st_run_for(t, 100 * SG_MS);
     assert_null(st_reply_to(t, m)); /* committed, but the reply never left */
     assert_int_equal(t->w->nodes[SG_ROLE_ORCH].crashes, 1);
@@ -583,10 +538,10 @@ static void orch__create_durable__crash_after_commit(void **state)
     assert_non_null(db);
     assert_int_equal(st_int(db, "SELECT COUNT(*) FROM withdrawals"), 1);
     char wid[40];
-    qtext(db, wid, sizeof wid, "SELECT withdrawal_id FROM withdrawals");
+    assert_true(st_qtext(db, wid, sizeof wid, "SELECT withdrawal_id FROM withdrawals"));
     /* After the restart the relay publishes the committed outbox and the saga runs. */
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
-    const struct st_reply *r = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    const struct st_reply *r = create_and_wait(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     assert_int_equal(r->code, SG_CODE_OK);
     assert_string_equal(r->withdrawal_id, wid);
     assert_string_equal(r->status, "COMPLETED");
@@ -598,13 +553,11 @@ static void orch__deadline__rearmed_after_restart(void **state)
 {
     (void)state;
     struct sg_config cfg;
-    sg_config_default(&cfg);
-    cfg.identity_reject_num = 0;
-    cfg.risk_reject_num = 0;
+    st_config_approving(&cfg);
     cfg.saga_deadline_ns = 3 * SG_SEC;
     struct simtest *t = st_new_cfg(45, &cfg);
     sg_world_stop(t->w, SG_ROLE_IDENTITY); /* the saga stalls at REQUESTED */
-    const struct st_reply *r = create_and_wait(t, USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
+    const struct st_reply *r = create_and_wait(t, ST_USER_A, "BTC", 1000, "addr-1", "key-1", NULL);
     assert_int_equal(r->code, SG_CODE_OK);
     char wid[40];
     snprintf(wid, sizeof wid, "%s", r->withdrawal_id);
@@ -613,12 +566,12 @@ static void orch__deadline__rearmed_after_restart(void **state)
     sg_world_crash(t->w, SG_ROLE_ORCH, true);
     assert_string_equal(st_settle(t, wid, 10 * SG_SEC), "CANCELED");
     char s[64];
-    qtext(st_node_db(t, SG_ROLE_ORCH), s, sizeof s,
-          "SELECT failure_reason FROM withdrawals WHERE withdrawal_id = '%s'", wid);
+    assert_true(st_qtext(st_node_db(t, SG_ROLE_ORCH), s, sizeof s,
+                         "SELECT failure_reason FROM withdrawals WHERE withdrawal_id = '%s'", wid));
     assert_string_equal(s, "saga deadline exceeded");
     /* Canceled at the deadline (3 s after creation), not a restart delay later. */
-    int64_t created = qint(st_node_db(t, SG_ROLE_ORCH), "SELECT created_at_ns FROM withdrawals");
-    int64_t canceled = qint(st_node_db(t, SG_ROLE_ORCH), "SELECT updated_at_ns FROM withdrawals");
+    int64_t created = st_int(st_node_db(t, SG_ROLE_ORCH), "SELECT created_at_ns FROM withdrawals");
+    int64_t canceled = st_int(st_node_db(t, SG_ROLE_ORCH), "SELECT updated_at_ns FROM withdrawals");
     assert_true(canceled - created >= 3 * SG_SEC);
     assert_true(canceled - created < 3 * SG_SEC + 50 * SG_MS);
     st_free(t);
@@ -632,28 +585,29 @@ static void assert_trace_everywhere(struct simtest *t, const char *wid, const ch
 {
     sqlite3 *db = st_node_db(t, SG_ROLE_ORCH);
     char s[64];
-    qtext(db, s, sizeof s, "SELECT trace_id FROM withdrawals WHERE withdrawal_id = '%s'", wid);
+    assert_true(st_qtext(db, s, sizeof s,
+                         "SELECT trace_id FROM withdrawals WHERE withdrawal_id = '%s'", wid));
     assert_string_equal(s, trace);
     /* REQUESTED, VerifyIdentity, IN_PROGRESS, RiskCheck, COMPLETED */
-    assert_int_equal(qint(db, "SELECT COUNT(*) FROM outbox WHERE aggregate_id = '%s'", wid), 5);
-    assert_int_equal(qint(db, "SELECT COUNT(*) FROM outbox WHERE aggregate_id = '%s'"
-                              " AND trace_id <> '%s'", wid, trace), 0);
-    assert_int_equal(qint(db, "SELECT COUNT(*) FROM inbox WHERE trace_id <> '%s'", trace), 0);
+    assert_int_equal(st_qint(db, "SELECT COUNT(*) FROM outbox WHERE aggregate_id = '%s'", wid), 5);
+    assert_int_equal(st_qint(db, "SELECT COUNT(*) FROM outbox WHERE aggregate_id = '%s'"
+                                 " AND trace_id <> '%s'", wid, trace), 0);
+    assert_int_equal(st_qint(db, "SELECT COUNT(*) FROM inbox WHERE trace_id <> '%s'", trace), 0);
     static const enum sg_role deciders[] = {SG_ROLE_IDENTITY, SG_ROLE_RISK};
     for (size_t i = 0; i < 2; i++) {
         sqlite3 *d = st_node_db(t, deciders[i]);
-        assert_int_equal(qint(d, "SELECT COUNT(*) FROM outbox WHERE aggregate_id = '%s'"
-                                 " AND trace_id = '%s'", wid, trace), 1);
-        assert_int_equal(qint(d, "SELECT COUNT(*) FROM decisions WHERE trace_id <> '%s'",
-                              trace), 0);
+        assert_int_equal(st_qint(d, "SELECT COUNT(*) FROM outbox WHERE aggregate_id = '%s'"
+                                    " AND trace_id = '%s'", wid, trace), 1);
+        assert_int_equal(st_qint(d, "SELECT COUNT(*) FROM decisions WHERE trace_id <> '%s'",
+                                 trace), 0);
     }
 }
 
 static void orch__trace_id__taken_from_envelope(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(51);
-    const struct st_reply *r = create_and_wait(t, USER_A, "BTC", 10, "a", "k", TRACE_GIVEN);
+    struct simtest *t = st_new_approving(51);
+    const struct st_reply *r = create_and_wait(t, ST_USER_A, "BTC", 10, "a", "k", TRACE_GIVEN);
     assert_int_equal(r->code, SG_CODE_OK);
     assert_string_equal(r->trace_id, TRACE_GIVEN);
     char wid[40];
@@ -661,11 +615,11 @@ static void orch__trace_id__taken_from_envelope(void **state)
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
     assert_trace_everywhere(t, wid, TRACE_GIVEN);
     /* A retry carrying another trace id does not change the stored one. */
-    r = create_and_wait(t, USER_A, "BTC", 10, "a", "k", "ffffffffffffffffffffffffffffffff");
+    r = create_and_wait(t, ST_USER_A, "BTC", 10, "a", "k", "ffffffffffffffffffffffffffffffff");
     assert_int_equal(r->code, SG_CODE_OK);
     char s[64];
-    qtext(st_node_db(t, SG_ROLE_ORCH), s, sizeof s,
-          "SELECT trace_id FROM withdrawals WHERE withdrawal_id = '%s'", wid);
+    assert_true(st_qtext(st_node_db(t, SG_ROLE_ORCH), s, sizeof s,
+                         "SELECT trace_id FROM withdrawals WHERE withdrawal_id = '%s'", wid));
     assert_string_equal(s, TRACE_GIVEN);
     st_free(t);
 }
@@ -673,15 +627,15 @@ static void orch__trace_id__taken_from_envelope(void **state)
 static void orch__trace_id__generated_when_absent(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(52);
-    const struct st_reply *r = create_and_wait(t, USER_A, "BTC", 10, "a", "k", NULL);
+    struct simtest *t = st_new_approving(52);
+    const struct st_reply *r = create_and_wait(t, ST_USER_A, "BTC", 10, "a", "k", NULL);
     assert_int_equal(r->code, SG_CODE_OK);
     char wid[40];
     snprintf(wid, sizeof wid, "%s", r->withdrawal_id);
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
     char trace[64];
-    qtext(st_node_db(t, SG_ROLE_ORCH), trace, sizeof trace,
-          "SELECT trace_id FROM withdrawals WHERE withdrawal_id = '%s'", wid);
+    assert_true(st_qtext(st_node_db(t, SG_ROLE_ORCH), trace, sizeof trace,
+                         "SELECT trace_id FROM withdrawals WHERE withdrawal_id = '%s'", wid));
     assert_int_equal(strlen(trace), 32);
     for (size_t i = 0; i < 32; i++) assert_true(is_lower_hex(trace[i]));
     assert_string_equal(r->trace_id, trace); /* the reply carries it too */

@@ -20,89 +20,15 @@
 #include "codes.h"
 #include "simtest.h"
 
-#define USER_A "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab"
 
 /* ---- helpers ---- */
 
-static int64_t qint(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int64_t qint(sqlite3 *db, const char *fmt, ...)
-{
-    char sql[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return st_int(db, sql);
-}
-
-static void qtext(sqlite3 *db, char *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void qtext(sqlite3 *db, char *out, size_t cap, const char *fmt, ...)
-{
-    char sql[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    out[0] = '\0';
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-}
-
-static struct simtest *new_approving(uint64_t seed)
-{
-    struct sg_config cfg;
-    sg_config_default(&cfg);
-    cfg.identity_reject_num = 0;
-    cfg.risk_reject_num = 0;
-    return st_new_cfg(seed, &cfg);
-}
-
-static const struct st_reply *await_reply(struct simtest *t, uint64_t msg_id, int64_t limit)
-{
-    int64_t end = t->w->now_ns + limit;
-    const struct st_reply *r = st_reply_to(t, msg_id);
-    while (!r && t->w->now_ns < end) {
-        st_run_for(t, SG_MS);
-        r = st_reply_to(t, msg_id);
-    }
-    return r;
-}
-
 static void create_ok(struct simtest *t, const char *key, char wid[40])
 {
-    const struct st_reply *r =
-        await_reply(t, st_create(t, USER_A, "BTC", 1000, "addr", key, NULL), 100 * SG_MS);
+    const struct st_reply *r = st_create_await(t, ST_USER_A, "BTC", 1000, "addr", key, NULL);
     assert_non_null(r);
     assert_int_equal(r->code, SG_CODE_OK);
     snprintf(wid, 40, "%s", r->withdrawal_id);
-}
-
-/* Counts trace records of one node that contain a text (the world's trace sink). */
-struct watch {
-    uint32_t node;
-    char needle[96];
-    uint64_t hits;
-    int64_t first_at_ns;
-};
-
-static void watch_sink(void *ctx, int64_t at_ns, uint32_t node, const char *text)
-{
-    struct watch *w = ctx;
-    if (node != w->node || !strstr(text, w->needle)) return;
-    if (w->hits++ == 0) w->first_at_ns = at_ns;
-}
-
-static void watch_start(struct simtest *t, struct watch *w, uint32_t node, const char *needle)
-{
-    memset(w, 0, sizeof *w);
-    w->node = node;
-    snprintf(w->needle, sizeof w->needle, "%s", needle);
-    t->w->trace.sink = watch_sink;
-    t->w->trace.sink_ctx = w;
 }
 
 /* How many broker records carry an event with this id (decoding every value). */
@@ -137,7 +63,7 @@ static void assert_position_at_end(struct simtest *t, enum sg_role role)
 static void relay__republishes__crash_after_ack(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(201);
+    struct simtest *t = st_new_approving(201);
     snprintf(t->w->opt.crash_point, sizeof t->w->opt.crash_point, "relay.after_ack");
     t->w->opt.crash_role = SG_ROLE_ORCH;
     t->w->opt.crash_hit = 1;
@@ -145,12 +71,13 @@ static void relay__republishes__crash_after_ack(void **state)
     create_ok(t, "k1", wid);
     char verify_id[40], requested_id[40];
     sqlite3 *orch = st_node_db(t, SG_ROLE_ORCH);
-    qtext(orch, verify_id, sizeof verify_id,
-          "SELECT event_id FROM outbox WHERE event_type = 'VerifyIdentityRequested'");
-    qtext(orch, requested_id, sizeof requested_id,
-          "SELECT event_id FROM outbox WHERE event_type = 'WithdrawalRequested'");
-    struct watch dup;
-    watch_start(t, &dup, SG_NODE_IDENTITY, "consume duplicate ");
+    assert_true(st_qtext(orch, verify_id, sizeof verify_id,
+                         "SELECT event_id FROM outbox"
+                         " WHERE event_type = 'VerifyIdentityRequested'"));
+    assert_true(st_qtext(orch, requested_id, sizeof requested_id,
+                         "SELECT event_id FROM outbox WHERE event_type = 'WithdrawalRequested'"));
+    struct st_watch dup;
+    st_watch_start(t, &dup, SG_NODE_IDENTITY, "consume duplicate ");
     snprintf(dup.needle, sizeof dup.needle, "consume duplicate %s", verify_id);
 
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
@@ -165,7 +92,7 @@ static void relay__republishes__crash_after_ack(void **state)
     /* Identity applied the command once and skipped the copy. */
     sqlite3 *id = st_node_db(t, SG_ROLE_IDENTITY);
     assert_int_equal(st_int(id, "SELECT COUNT(*) FROM decisions"), 1);
-    assert_int_equal(qint(id, "SELECT COUNT(*) FROM inbox WHERE event_id = '%s'", verify_id), 1);
+    assert_int_equal(st_qint(id, "SELECT COUNT(*) FROM inbox WHERE event_id = '%s'", verify_id), 1);
     assert_int_equal(st_int(id, "SELECT COUNT(*) FROM inbox"), 1);
     assert_int_equal(dup.hits, 1);
     struct sg_node *idn = sg_world_node(t->w, SG_ROLE_IDENTITY);
@@ -181,14 +108,15 @@ static void relay__republishes__crash_after_ack(void **state)
 static void relay__resends__broker_crash_after_append(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(205);
+    struct simtest *t = st_new_approving(205);
     snprintf(t->w->opt.crash_point, sizeof t->w->opt.crash_point, "broker.after_append");
     t->w->opt.crash_role = SG_ROLE_BROKER;
     t->w->opt.crash_hit = 1;
     char wid[40], verify_id[40];
     create_ok(t, "k1", wid);
-    qtext(st_node_db(t, SG_ROLE_ORCH), verify_id, sizeof verify_id,
-          "SELECT event_id FROM outbox WHERE event_type = 'VerifyIdentityRequested'");
+    assert_true(st_qtext(st_node_db(t, SG_ROLE_ORCH), verify_id, sizeof verify_id,
+                         "SELECT event_id FROM outbox"
+                         " WHERE event_type = 'VerifyIdentityRequested'"));
     assert_string_equal(st_settle(t, wid, 10 * SG_SEC), "COMPLETED");
     st_run_for(t, SG_SEC);
     assert_int_equal(t->w->nodes[SG_ROLE_BROKER].crashes, 1);
@@ -196,7 +124,7 @@ static void relay__resends__broker_crash_after_append(void **state)
     assert_int_equal(log_count_event(t, verify_id), 2);
     sqlite3 *id = st_node_db(t, SG_ROLE_IDENTITY);
     assert_int_equal(st_int(id, "SELECT COUNT(*) FROM decisions"), 1);
-    assert_int_equal(qint(id, "SELECT COUNT(*) FROM inbox WHERE event_id = '%s'", verify_id), 1);
+    assert_int_equal(st_qint(id, "SELECT COUNT(*) FROM inbox WHERE event_id = '%s'", verify_id), 1);
     assert_int_equal(sg_world_node(t->w, SG_ROLE_IDENTITY)->u.decider.svc.consumer.stats.duplicates,
                      1);
     assert_position_at_end(t, SG_ROLE_ORCH);
@@ -206,7 +134,7 @@ static void relay__resends__broker_crash_after_append(void **state)
 static void relay__position__reaches_max_outbox_seq(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(202);
+    struct simtest *t = st_new_approving(202);
     char wid[5][40];
     for (int i = 0; i < 5; i++) {
         char key[16];
@@ -232,7 +160,7 @@ static void relay__position__reaches_max_outbox_seq(void **state)
 static void relay__publishes_nothing__clean_restart(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(203);
+    struct simtest *t = st_new_approving(203);
     char wid[3][40];
     for (int i = 0; i < 3; i++) {
         char key[16];
@@ -270,10 +198,10 @@ static void relay__publishes_nothing__clean_restart(void **state)
 static void relay__retries__broker_down(void **state)
 {
     (void)state;
-    struct simtest *t = new_approving(204);
+    struct simtest *t = st_new_approving(204);
     sg_world_stop(t->w, SG_ROLE_BROKER);
-    struct watch retry;
-    watch_start(t, &retry, SG_NODE_ORCH, "relay retry");
+    struct st_watch retry;
+    st_watch_start(t, &retry, SG_NODE_ORCH, "relay retry");
     char wid[40];
     create_ok(t, "k1", wid); /* the orchestrator answers without the broker */
     int64_t produced_at = t->w->now_ns;
@@ -288,8 +216,8 @@ static void relay__retries__broker_down(void **state)
     assert_true(retry.first_at_ns - produced_at >= t->cfg.request_timeout_ns - 2 * SG_MS);
     sqlite3 *b = st_node_db(t, SG_ROLE_BROKER);
     assert_int_equal(st_int(b, "SELECT COUNT(*) FROM records"), 2);
-    assert_int_equal(qint(b, "SELECT COUNT(*) FROM records WHERE key = '%s'"
-                             " AND topic = 'cbsaga.cmd.identity'", wid), 1);
+    assert_int_equal(st_qint(b, "SELECT COUNT(*) FROM records WHERE key = '%s'"
+                                " AND topic = 'cbsaga.cmd.identity'", wid), 1);
     assert_string_equal(st_settle(t, wid, 10 * SG_SEC), "COMPLETED");
     st_run_for(t, SG_SEC);
     assert_position_at_end(t, SG_ROLE_ORCH);

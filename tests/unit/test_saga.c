@@ -22,63 +22,15 @@
 #include "codes.h"
 #include "simtest.h"
 
-#define USER_A "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab"
 #define USER_DENIED "00000000-0000-4000-8000-00000000dead" /* on the default deny list */
 
 /* ---- helpers ---- */
-
-static int64_t qint(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int64_t qint(sqlite3 *db, const char *fmt, ...)
-{
-    char sql[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return st_int(db, sql);
-}
-
-static void qtext(sqlite3 *db, char *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void qtext(sqlite3 *db, char *out, size_t cap, const char *fmt, ...)
-{
-    char sql[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    out[0] = '\0';
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-}
-
-static void approving_cfg(struct sg_config *cfg)
-{
-    sg_config_default(cfg);
-    cfg->identity_reject_num = 0;
-    cfg->risk_reject_num = 0;
-}
-
-static const struct st_reply *await_reply(struct simtest *t, uint64_t msg_id, int64_t limit)
-{
-    int64_t end = t->w->now_ns + limit;
-    const struct st_reply *r = st_reply_to(t, msg_id);
-    while (!r && t->w->now_ns < end) {
-        st_run_for(t, SG_MS);
-        r = st_reply_to(t, msg_id);
-    }
-    return r;
-}
 
 /* Creates a withdrawal, asserts OK and copies its id into wid. */
 static void create_ok(struct simtest *t, const char *user, const char *asset, int64_t amount,
                       const char *key, char wid[40])
 {
-    const struct st_reply *r = await_reply(t, st_create(t, user, asset, amount, "addr", key,
-                                                        NULL), 100 * SG_MS);
+    const struct st_reply *r = st_create_await(t, user, asset, amount, "addr", key, NULL);
     assert_non_null(r);
     assert_int_equal(r->code, SG_CODE_OK);
     snprintf(wid, 40, "%s", r->withdrawal_id);
@@ -87,21 +39,23 @@ static void create_ok(struct simtest *t, const char *user, const char *asset, in
 /* "from->to,from->to,..." of the transition log, in seq order. */
 static void transitions_of(struct simtest *t, const char *wid, char *out, size_t cap)
 {
-    qtext(st_node_db(t, SG_ROLE_ORCH), out, cap,
-          "SELECT group_concat(from_status || '->' || to_status, ',') FROM"
-          " (SELECT * FROM transitions WHERE withdrawal_id = '%s' ORDER BY seq)", wid);
+    assert_true(st_qtext(st_node_db(t, SG_ROLE_ORCH), out, cap,
+                         "SELECT group_concat(from_status || '->' || to_status, ',') FROM"
+                         " (SELECT * FROM transitions WHERE withdrawal_id = '%s' ORDER BY seq)",
+                         wid));
 }
 
 static void saga_of(struct simtest *t, const char *wid, char *out, size_t cap)
 {
-    qtext(st_node_db(t, SG_ROLE_ORCH), out, cap,
-          "SELECT state || '/' || current_step FROM sagas WHERE withdrawal_id = '%s'", wid);
+    assert_true(st_qtext(st_node_db(t, SG_ROLE_ORCH), out, cap,
+                         "SELECT state || '/' || current_step FROM sagas"
+                         " WHERE withdrawal_id = '%s'", wid));
 }
 
 static void reason_of(struct simtest *t, const char *wid, char *out, size_t cap)
 {
-    qtext(st_node_db(t, SG_ROLE_ORCH), out, cap,
-          "SELECT failure_reason FROM withdrawals WHERE withdrawal_id = '%s'", wid);
+    assert_true(st_qtext(st_node_db(t, SG_ROLE_ORCH), out, cap,
+                         "SELECT failure_reason FROM withdrawals WHERE withdrawal_id = '%s'", wid));
 }
 
 /* The event types of a withdrawal's records on one topic in the broker log, in offset
@@ -131,37 +85,16 @@ static void log_events(struct simtest *t, const char *topic, const char *wid, ch
     sqlite3_finalize(st);
 }
 
-/* Produces one record to the broker from the test client and waits for its ack. */
-static void produce(struct simtest *t, const char *topic, const char *key, const uint8_t *value,
-                    size_t len)
-{
-    SgRecord rec = SAGASIM__NODE__V1__RECORD__INIT;
-    rec.topic = (char *)topic;
-    rec.key = (char *)key;
-    rec.value.data = (uint8_t *)value;
-    rec.value.len = len;
-    SgRecord *recs[1] = {&rec};
-    Sagasim__Node__V1__ProduceRequest pr = SAGASIM__NODE__V1__PRODUCE_REQUEST__INIT;
-    pr.n_records = 1;
-    pr.records = recs;
-    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
-    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE;
-    e.produce = &pr;
-    const struct st_reply *r = await_reply(t, st_send(t, SG_NODE_BROKER, &e), 100 * SG_MS);
-    assert_non_null(r);
-    assert_int_equal(r->payload_case, SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE_ACK);
-}
-
 /* ---- the paths ---- */
 
 static void saga__completes__deciders_approve(void **state)
 {
     (void)state;
     struct sg_config cfg;
-    approving_cfg(&cfg);
+    st_config_approving(&cfg);
     struct simtest *t = st_new_cfg(101, &cfg);
     char wid[40], s[256];
-    create_ok(t, USER_A, "BTC", 1000, "k1", wid);
+    create_ok(t, ST_USER_A, "BTC", 1000, "k1", wid);
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
     transitions_of(t, wid, s, sizeof s);
     assert_string_equal(s, "->REQUESTED,REQUESTED->IN_PROGRESS,IN_PROGRESS->COMPLETED");
@@ -170,10 +103,10 @@ static void saga__completes__deciders_approve(void **state)
     reason_of(t, wid, s, sizeof s);
     assert_string_equal(s, "");
     /* Each decision was made once and consumed once. */
-    assert_int_equal(qint(st_node_db(t, SG_ROLE_IDENTITY), "SELECT COUNT(*) FROM decisions"
-                          " WHERE withdrawal_id = '%s' AND decision = 'APPROVED'", wid), 1);
-    assert_int_equal(qint(st_node_db(t, SG_ROLE_RISK), "SELECT COUNT(*) FROM decisions"
-                          " WHERE withdrawal_id = '%s' AND decision = 'APPROVED'", wid), 1);
+    assert_int_equal(st_qint(st_node_db(t, SG_ROLE_IDENTITY), "SELECT COUNT(*) FROM decisions"
+                             " WHERE withdrawal_id = '%s' AND decision = 'APPROVED'", wid), 1);
+    assert_int_equal(st_qint(st_node_db(t, SG_ROLE_RISK), "SELECT COUNT(*) FROM decisions"
+                             " WHERE withdrawal_id = '%s' AND decision = 'APPROVED'", wid), 1);
     assert_int_equal(st_int(st_node_db(t, SG_ROLE_ORCH),
                             "SELECT COUNT(*) FROM inbox WHERE result = 'APPLIED'"), 2);
     /* The transitions name the decisions that caused them. */
@@ -187,7 +120,7 @@ static void saga__fails__user_denied(void **state)
 {
     (void)state;
     struct sg_config cfg;
-    approving_cfg(&cfg);
+    st_config_approving(&cfg);
     struct simtest *t = st_new_cfg(102, &cfg);
     char wid[40], s[256];
     create_ok(t, USER_DENIED, "BTC", 1000, "k1", wid);
@@ -202,10 +135,10 @@ static void saga__fails__user_denied(void **state)
     sqlite3 *risk = st_node_db(t, SG_ROLE_RISK);
     assert_int_equal(st_int(risk, "SELECT COUNT(*) FROM decisions"), 0);
     assert_int_equal(st_int(risk, "SELECT COUNT(*) FROM inbox"), 0);
-    assert_int_equal(qint(st_node_db(t, SG_ROLE_ORCH), "SELECT COUNT(*) FROM outbox"
-                          " WHERE event_type = 'RiskCheckRequested'"), 0);
-    assert_int_equal(qint(st_node_db(t, SG_ROLE_IDENTITY), "SELECT COUNT(*) FROM decisions"
-                          " WHERE decision = 'REJECTED' AND reason = 'identity: user denied'"),
+    assert_int_equal(st_qint(st_node_db(t, SG_ROLE_ORCH), "SELECT COUNT(*) FROM outbox"
+                             " WHERE event_type = 'RiskCheckRequested'"), 0);
+    assert_int_equal(st_qint(st_node_db(t, SG_ROLE_IDENTITY), "SELECT COUNT(*) FROM decisions"
+                             " WHERE decision = 'REJECTED' AND reason = 'identity: user denied'"),
                      1);
     /* The deny list matches the normalised (lower-case) user id. */
     create_ok(t, "00000000-0000-4000-8000-00000000DEAD", "BTC", 1000, "k2", wid);
@@ -219,10 +152,10 @@ static void saga__fails__amount_over_limit(void **state)
 {
     (void)state;
     struct sg_config cfg;
-    approving_cfg(&cfg);
+    st_config_approving(&cfg);
     struct simtest *t = st_new_cfg(103, &cfg);
     char wid[40], s[256];
-    create_ok(t, USER_A, "btc", 500000001, "k1", wid); /* BTC limit is 500000000 */
+    create_ok(t, ST_USER_A, "btc", 500000001, "k1", wid); /* BTC limit is 500000000 */
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "FAILED");
     reason_of(t, wid, s, sizeof s);
     assert_string_equal(s, "risk: amount exceeds limit");
@@ -231,7 +164,7 @@ static void saga__fails__amount_over_limit(void **state)
     saga_of(t, wid, s, sizeof s);
     assert_string_equal(s, "FAILED/DONE");
     /* The limit itself passes. */
-    create_ok(t, USER_A, "BTC", 500000000, "k2", wid);
+    create_ok(t, ST_USER_A, "BTC", 500000000, "k2", wid);
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
     st_free(t);
 }
@@ -240,12 +173,12 @@ static void saga__fails__identity_rejects_all(void **state)
 {
     (void)state;
     struct sg_config cfg;
-    approving_cfg(&cfg);
+    st_config_approving(&cfg);
     cfg.identity_reject_num = 100;
     cfg.identity_reject_den = 100;
     struct simtest *t = st_new_cfg(104, &cfg);
     char wid[40], s[256];
-    create_ok(t, USER_A, "BTC", 1000, "k1", wid);
+    create_ok(t, ST_USER_A, "BTC", 1000, "k1", wid);
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "FAILED");
     reason_of(t, wid, s, sizeof s);
     assert_string_equal(s, "identity: verification failed");
@@ -260,12 +193,12 @@ static void saga__announces__one_status_event_per_transition(void **state)
 {
     (void)state;
     struct sg_config cfg;
-    approving_cfg(&cfg);
+    st_config_approving(&cfg);
     struct simtest *t = st_new_cfg(105, &cfg);
     char ok[40], denied[40], over[40], s[512];
-    create_ok(t, USER_A, "BTC", 1000, "k1", ok);
+    create_ok(t, ST_USER_A, "BTC", 1000, "k1", ok);
     create_ok(t, USER_DENIED, "BTC", 1000, "k2", denied);
-    create_ok(t, USER_A, "ETH", 20000000001, "k3", over);
+    create_ok(t, ST_USER_A, "ETH", 20000000001, "k3", over);
     assert_string_equal(st_settle(t, ok, 5 * SG_SEC), "COMPLETED");
     assert_string_equal(st_settle(t, denied, 5 * SG_SEC), "FAILED");
     assert_string_equal(st_settle(t, over, 5 * SG_SEC), "FAILED");
@@ -281,8 +214,8 @@ static void saga__announces__one_status_event_per_transition(void **state)
                             " WHERE topic = 'cbsaga.evt.withdrawal'"),
                      st_int(st_node_db(t, SG_ROLE_ORCH), "SELECT COUNT(*) FROM transitions"));
     /* One withdrawal's records share one partition: per-key order holds. */
-    assert_int_equal(qint(st_node_db(t, SG_ROLE_BROKER), "SELECT COUNT(DISTINCT partition)"
-                          " FROM records WHERE key = '%s'", ok), 1);
+    assert_int_equal(st_qint(st_node_db(t, SG_ROLE_BROKER), "SELECT COUNT(DISTINCT partition)"
+                             " FROM records WHERE key = '%s'", ok), 1);
     st_free(t);
 }
 
@@ -290,10 +223,10 @@ static void saga__ignores__decision_after_terminal(void **state)
 {
     (void)state;
     struct sg_config cfg;
-    approving_cfg(&cfg);
+    st_config_approving(&cfg);
     struct simtest *t = st_new_cfg(106, &cfg);
     char wid[40], s[256];
-    create_ok(t, USER_A, "BTC", 1000, "k1", wid);
+    create_ok(t, ST_USER_A, "BTC", 1000, "k1", wid);
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
     st_run_for(t, 100 * SG_MS);
     sqlite3 *orch = st_node_db(t, SG_ROLE_ORCH);
@@ -302,20 +235,25 @@ static void saga__ignores__decision_after_terminal(void **state)
 
     /* A second IdentityVerified with a fresh event id, as a rogue or replayed producer. */
     static const char event_id[] = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
-    struct sg_event_fields f = {wid, USER_A, "BTC", 1000, "addr", "", NULL};
+    struct sg_event_fields f = {wid, ST_USER_A, "BTC", 1000, "addr", "", NULL};
     uint8_t *buf = NULL;
     size_t len = 0;
     assert_int_equal(sg_event_pack(SG_EVT_IDENTITY_VERIFIED, &f, event_id, "trace",
                                    "2025-11-25T00:00:01.000Z", &buf, &len), SG_OK);
-    produce(t, "cbsaga.evt.identity", wid, buf, len);
+    uint64_t m = st_produce(t, "cbsaga.evt.identity", wid, buf, len);
+    const struct st_reply *r = st_await_reply(t, m, 100 * SG_MS);
+    assert_non_null(r);
+    assert_int_equal(r->payload_case, SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE_ACK);
     free(buf);
     st_run_for(t, SG_SEC);
 
     orch = st_node_db(t, SG_ROLE_ORCH);
-    qtext(orch, s, sizeof s, "SELECT result || '/' || event_type FROM inbox WHERE key = '%s'",
-          event_id);
+    assert_true(st_qtext(orch, s, sizeof s,
+                         "SELECT result || '/' || event_type FROM inbox WHERE key = '%s'",
+                         event_id));
     assert_string_equal(s, "IGNORED/IdentityVerified");
-    qtext(orch, s, sizeof s, "SELECT status FROM withdrawals WHERE withdrawal_id = '%s'", wid);
+    assert_true(st_qtext(orch, s, sizeof s,
+                         "SELECT status FROM withdrawals WHERE withdrawal_id = '%s'", wid));
     assert_string_equal(s, "COMPLETED");
     saga_of(t, wid, s, sizeof s);
     assert_string_equal(s, "COMPLETED/DONE");
@@ -328,12 +266,12 @@ static void saga__cancels__deadline_passed(void **state)
 {
     (void)state;
     struct sg_config cfg;
-    approving_cfg(&cfg);
+    st_config_approving(&cfg);
     cfg.saga_deadline_ns = 50 * SG_MS;
     struct simtest *t = st_new_cfg(107, &cfg);
     sg_world_stop(t->w, SG_ROLE_RISK);
     char wid[40], s[256];
-    create_ok(t, USER_A, "BTC", 1000, "k1", wid);
+    create_ok(t, ST_USER_A, "BTC", 1000, "k1", wid);
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "CANCELED");
     reason_of(t, wid, s, sizeof s);
     assert_string_equal(s, "saga deadline exceeded");
@@ -342,22 +280,24 @@ static void saga__cancels__deadline_passed(void **state)
     saga_of(t, wid, s, sizeof s);
     assert_string_equal(s, "CANCELED/DONE");
     sqlite3 *orch = st_node_db(t, SG_ROLE_ORCH);
-    assert_int_equal(qint(orch, "SELECT COUNT(*) FROM outbox WHERE aggregate_id = '%s'"
-                                " AND event_type = 'WithdrawalCanceled'"
-                                " AND route_key = 'evt.withdrawal'", wid), 1);
+    assert_int_equal(st_qint(orch, "SELECT COUNT(*) FROM outbox WHERE aggregate_id = '%s'"
+                                   " AND event_type = 'WithdrawalCanceled'"
+                                   " AND route_key = 'evt.withdrawal'", wid), 1);
     /* Not before the deadline: the cancel came at or after created + 50 ms. */
-    assert_true(qint(orch, "SELECT MAX(at_ns) - MIN(at_ns) FROM transitions"
-                           " WHERE withdrawal_id = '%s'", wid) >= 50 * SG_MS);
+    assert_true(st_qint(orch, "SELECT MAX(at_ns) - MIN(at_ns) FROM transitions"
+                              " WHERE withdrawal_id = '%s'", wid) >= 50 * SG_MS);
 
     /* Risk comes back and approves late: the orchestrator ignores it. */
     assert_int_equal(sg_world_start(t->w, SG_ROLE_RISK), SG_OK);
     st_run_for(t, 3 * SG_SEC);
-    assert_int_equal(qint(st_node_db(t, SG_ROLE_RISK), "SELECT COUNT(*) FROM decisions"
-                          " WHERE withdrawal_id = '%s' AND decision = 'APPROVED'", wid), 1);
+    assert_int_equal(st_qint(st_node_db(t, SG_ROLE_RISK), "SELECT COUNT(*) FROM decisions"
+                             " WHERE withdrawal_id = '%s' AND decision = 'APPROVED'", wid), 1);
     orch = st_node_db(t, SG_ROLE_ORCH);
-    qtext(orch, s, sizeof s, "SELECT result FROM inbox WHERE event_type = 'RiskApproved'");
+    assert_true(st_qtext(orch, s, sizeof s,
+                         "SELECT result FROM inbox WHERE event_type = 'RiskApproved'"));
     assert_string_equal(s, "IGNORED");
-    qtext(orch, s, sizeof s, "SELECT status FROM withdrawals WHERE withdrawal_id = '%s'", wid);
+    assert_true(st_qtext(orch, s, sizeof s,
+                         "SELECT status FROM withdrawals WHERE withdrawal_id = '%s'", wid));
     assert_string_equal(s, "CANCELED");
     transitions_of(t, wid, s, sizeof s);
     assert_string_equal(s, "->REQUESTED,REQUESTED->IN_PROGRESS,IN_PROGRESS->CANCELED");
@@ -374,7 +314,7 @@ static void saga__settles__hundred_withdrawals(void **state)
         snprintf(key, sizeof key, "key-%d", i);
         uint64_t m = st_create(t, user, i % 2 ? "BTC" : "ETH", 1000 + i, "addr", key, NULL);
         st_run_for(t, 2 * SG_MS);
-        const struct st_reply *r = await_reply(t, m, 100 * SG_MS);
+        const struct st_reply *r = st_await_reply(t, m, 100 * SG_MS);
         assert_non_null(r);
         assert_int_equal(r->code, SG_CODE_OK);
     }
