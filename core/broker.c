@@ -243,8 +243,11 @@ static enum sg_err on_fetch(struct sg_broker *b, const SgEnvelope *e)
 {
     const Sagasim__Node__V1__FetchRequest *req = e->fetch;
     int t = sg_topic_index(req->topic);
+    /* max_records is a client's word: bounded by batch_max (a fuzzer found 2^32 - 1). */
+    uint32_t max = req->max_records == 0 || req->max_records > b->cfg->batch_max
+                       ? b->cfg->batch_max : req->max_records;
     struct sg_parked_fetch f = {true, e->from, e->msg_id, (uint32_t)t, req->partition,
-                                req->max_records, {0}, req->offset, req->from_committed, 0};
+                                max, {0}, req->offset, req->from_committed, 0};
     if (t < 0 || req->partition >= b->cfg->partitions || strlen(req->group) >= sizeof f.group) {
         sg_trace(b->env, "broker refuses fetch from=%u", e->from); /* the consumer times out */
         return SG_OK;

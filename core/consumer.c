@@ -110,29 +110,37 @@ static enum sg_err inbox_put(struct sg_consumer *c, const char *key, const SgRec
                       c->env->now_wall_ns(c->env->ctx));
 }
 
+enum { INBOX_KEY_MAX = 96 };
+
+/* An undecodable record, or one whose event id no node of this system would make: recorded
+ * REJECTED under its position, once, and skipped. */
+static enum sg_err reject_poison(struct sg_consumer *c, const SgRecord *rec)
+{
+    char key[INBOX_KEY_MAX];
+    enum sg_err err = SG_OK;
+    snprintf(key, sizeof key, "poison:%s:%u:%llu", rec->topic, rec->partition,
+             (unsigned long long)rec->offset);
+    if (!inbox_has(c, key, &err) && err == SG_OK) {
+        err = inbox_put(c, key, rec, NULL, SG_INBOX_REJECTED);
+        c->stats.rejected++;
+        sg_trace(c->env, "consume poison %s", key);
+    }
+    return err;
+}
+
 /* One record inside the batch transaction. */
 static enum sg_err apply_one(struct sg_consumer *c, const SgRecord *rec)
 {
     SgEvent *ev = sg_event_decode(rec->value.data, rec->value.len);
-    char key[96];
     enum sg_err err = SG_OK;
-    if (!ev || ev->event_id[0] == '\0') {
-        if (sg_bug_on(c->cfg->bugs, SG_BUG_POISON_STOPS_CONSUMER)) {
-            /* PLANTED BUG poison-stops-consumer: the batch fails, forever. */
-            sg_event_free(ev);
-            return SG_ERR_CORRUPT;
-        }
-        snprintf(key, sizeof key, "poison:%s:%u:%llu", rec->topic, rec->partition,
-                 (unsigned long long)rec->offset);
-        if (!inbox_has(c, key, &err) && err == SG_OK) {
-            err = inbox_put(c, key, rec, NULL, SG_INBOX_REJECTED);
-            c->stats.rejected++;
-            sg_trace(c->env, "consume poison %s", key);
-        }
+    if (!ev || ev->event_id[0] == '\0' || strlen(ev->event_id) >= INBOX_KEY_MAX) {
+        /* PLANTED BUG poison-stops-consumer: the batch fails, forever. */
+        bool stop = sg_bug_on(c->cfg->bugs, SG_BUG_POISON_STOPS_CONSUMER);
+        err = stop ? SG_ERR_CORRUPT : reject_poison(c, rec);
         sg_event_free(ev);
         return err;
     }
-    snprintf(key, sizeof key, "%s", ev->event_id);
+    const char *key = ev->event_id;
     /* PLANTED BUG no-inbox-dedup: redelivered records are applied again. */
     bool dedup = !sg_bug_on(c->cfg->bugs, SG_BUG_NO_INBOX_DEDUP);
     if (dedup && inbox_has(c, key, &err)) {
