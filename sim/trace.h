@@ -3,9 +3,9 @@
  *
  * Every scheduled event and every effect appends one record "<time_ns> <node> <text>".
  * The run hash is XXH3-64 over all records (each followed by '\n'), printed as 16 lower-case
- * hex digits. Optionally each record also goes to a sink (cli/ writes --trace FILE) and/or kept
- * as per-record hashes so that two runs can be compared record by record
- * (--check-determinism names the first divergent record).
+ * hex digits. Optionally each record also goes to a sink (cli/ writes --trace FILE) and/or
+ * its text is kept (keep = true), so that two runs can be compared record by record
+ * (--check-determinism names the first divergent record; reports draw the timeline).
  */
 #ifndef SG_TRACE_H
 #define SG_TRACE_H
