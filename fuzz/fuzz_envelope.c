@@ -240,11 +240,7 @@ static void client_create(struct harness *h, const char *key)
     e.to = SG_NODE_ORCH;
     e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_CREATE;
     e.create = &c;
-    uint8_t buf[512];
-    size_t n = sagasim__node__v1__envelope__get_packed_size(&e);
-    FUZZ_CHECK(n <= sizeof buf);
-    sagasim__node__v1__envelope__pack(&e, buf);
-    sg_world_client_send(&h->w, SG_NODE_CLIENT0, SG_NODE_ORCH, buf, n);
+    sg_world_client_send_envelope(&h->w, &e);
 }
 
 static void world_free(void)

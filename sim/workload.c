@@ -144,8 +144,8 @@ static size_t record_invoke(struct sg_workload *wl, struct sg_client *c)
     return wl->history.count - 1;
 }
 
-/* Packs the client's call with a new msg id into buf; returns its length. */
-static size_t pack_call(struct sg_client *c, uint8_t *buf, size_t cap, uint64_t *msg_id)
+/* Sends the client's call with a new msg id (the id goes to *msg_id). */
+static void send_envelope(struct sg_workload *wl, struct sg_client *c, uint64_t *msg_id)
 {
     SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
     Cbsaga__Orchestrator__V1__CreateWithdrawalRequest cr =
@@ -169,30 +169,23 @@ static size_t pack_call(struct sg_client *c, uint8_t *buf, size_t cap, uint64_t 
         e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_CREATE;
         e.create = &cr;
     }
-    size_t n = sagasim__node__v1__envelope__get_packed_size(&e);
-    SG_ASSERT_PURE(n <= cap);
-    sagasim__node__v1__envelope__pack(&e, buf);
     *msg_id = e.msg_id;
-    return n;
+    sg_world_client_send_envelope(wl->world, &e);
 }
 
 /* A concurrent duplicate: the same create once more, at the same instant. */
 static void send_twin(struct sg_workload *wl, struct sg_client *c)
 {
-    uint8_t buf[1024];
-    size_t n = pack_call(c, buf, sizeof buf, &c->twin_msg_id);
     c->twin_rec = record_invoke(wl, c);
-    sg_world_client_send(wl->world, c->id, SG_NODE_ORCH, buf, n);
+    send_envelope(wl, c, &c->twin_msg_id);
 }
 
 static void send_call(struct sg_workload *wl, struct sg_client *c)
 {
-    uint8_t buf[1024];
-    size_t n = pack_call(c, buf, sizeof buf, &c->msg_id);
     c->busy = true;
     c->attempts++;
     c->rec = record_invoke(wl, c);
-    sg_world_client_send(wl->world, c->id, SG_NODE_ORCH, buf, n);
+    send_envelope(wl, c, &c->msg_id);
     if (c->kind == SG_CALL_CREATE && c->attempts == 1 &&
         sg_prng_chance(&c->prng, wl->cfg.twin_pct, 100))
         send_twin(wl, c);

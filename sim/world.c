@@ -289,6 +289,17 @@ void sg_world_client_send(struct sg_world *w, uint32_t client, uint32_t to,
     deliver_at(w, client, to, bytes, len);
 }
 
+void sg_world_client_send_envelope(struct sg_world *w, const SgEnvelope *e)
+{
+    size_t n = sagasim__node__v1__envelope__get_packed_size(e);
+    uint8_t stack[1024];
+    uint8_t *buf = n <= sizeof stack ? stack : malloc(n);
+    SG_ASSERT_PURE(buf != NULL);
+    sagasim__node__v1__envelope__pack(e, buf);
+    sg_world_client_send(w, e->from, e->to, buf, n);
+    if (buf != stack) free(buf);
+}
+
 void sg_world_client_timer(struct sg_world *w, uint32_t client, int64_t at_ns, uint64_t tag)
 {
     struct sg_event ev = {0};

@@ -152,6 +152,9 @@ void sg_world_crash(struct sg_world *w, enum sg_role role, bool restart);
 /* A client sends bytes (one Envelope) to a node, through the network. */
 void sg_world_client_send(struct sg_world *w, uint32_t client, uint32_t to,
                           const uint8_t *bytes, size_t len);
+/* Packs *e (msg_id, from and to already set; from is a client or the injector) and sends
+ * it like sg_world_client_send. */
+void sg_world_client_send_envelope(struct sg_world *w, const SgEnvelope *e);
 /* A client timer at virtual time at_ns. */
 void sg_world_client_timer(struct sg_world *w, uint32_t client, int64_t at_ns, uint64_t tag);
 

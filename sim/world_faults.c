@@ -256,11 +256,7 @@ static void poison(struct sg_world *w)
     e.to = SG_NODE_BROKER;
     e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE;
     e.produce = &pr;
-    uint8_t buf[256];
-    size_t n = sagasim__node__v1__envelope__get_packed_size(&e);
-    SG_ASSERT_PURE(n <= sizeof buf);
-    sagasim__node__v1__envelope__pack(&e, buf);
-    if (sg_world_fault_allowed(w, "poison")) sg_world_client_send(w, SG_NODE_INJECTOR, SG_NODE_BROKER, buf, n);
+    if (sg_world_fault_allowed(w, "poison")) sg_world_client_send_envelope(w, &e);
 }
 
 void sg_world_nemesis(struct sg_world *w, enum sg_fault_class c)

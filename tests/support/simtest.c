@@ -92,12 +92,7 @@ uint64_t st_send(struct simtest *t, uint32_t to, SgEnvelope *e)
     e->msg_id = ++t->msg_counter;
     e->from = SG_NODE_CLIENT0;
     e->to = to;
-    size_t n = sagasim__node__v1__envelope__get_packed_size(e);
-    uint8_t *buf = malloc(n ? n : 1);
-    SG_ASSERT_PURE(buf != NULL);
-    sagasim__node__v1__envelope__pack(e, buf);
-    sg_world_client_send(t->w, SG_NODE_CLIENT0, to, buf, n);
-    free(buf);
+    sg_world_client_send_envelope(t->w, e);
     return e->msg_id;
 }
 

@@ -951,20 +951,27 @@ static void idem__waits_out_skewed_lease__for_backwards_clock_jump(void **state)
 
 /* ---- deadlines ---- */
 
-static void idem__cancels_and_ignores_late_decision__for_passed_deadline(void **state)
+/* A withdrawal stuck IN_PROGRESS one second into a 2 s saga deadline: risk is down. */
+static struct simtest *stalled_saga(void **state, uint64_t seed, char wid[40])
 {
     struct sg_config cfg;
     st_config_approving(&cfg);
     cfg.saga_deadline_ns = 2 * SG_SEC;
-    struct simtest *t = sys_new(state, 40, &cfg, NULL);
+    struct simtest *t = sys_new(state, seed, &cfg, NULL);
     sg_world_stop(t->w, SG_ROLE_RISK);
     uint64_t id = send_req(t, &req_a);
     st_run_for(t, 1 * SG_SEC);
-    char wid[40];
-    snprintf(wid, sizeof wid, "%s", reply_of(t, id, SG_CODE_OK)->withdrawal_id);
+    snprintf(wid, 40, "%s", reply_of(t, id, SG_CODE_OK)->withdrawal_id);
     char status[16];
     withdrawal_status(t, wid, status);
     assert_string_equal(status, "IN_PROGRESS");
+    return t;
+}
+
+static void idem__cancels_and_ignores_late_decision__for_passed_deadline(void **state)
+{
+    char wid[40], status[16];
+    struct simtest *t = stalled_saga(state, 40, wid);
     st_run_for(t, 1100 * SG_MS);
     withdrawal_status(t, wid, status);
     assert_string_equal(status, "CANCELED");
@@ -994,18 +1001,8 @@ static void idem__cancels_and_ignores_late_decision__for_passed_deadline(void **
 
 static void idem__rearms_deadline__for_orch_restart_after_deadline(void **state)
 {
-    struct sg_config cfg;
-    st_config_approving(&cfg);
-    cfg.saga_deadline_ns = 2 * SG_SEC;
-    struct simtest *t = sys_new(state, 41, &cfg, NULL);
-    sg_world_stop(t->w, SG_ROLE_RISK);
-    uint64_t id = send_req(t, &req_a);
-    st_run_for(t, 1 * SG_SEC);
-    char wid[40];
-    snprintf(wid, sizeof wid, "%s", reply_of(t, id, SG_CODE_OK)->withdrawal_id);
-    char status[16];
-    withdrawal_status(t, wid, status);
-    assert_string_equal(status, "IN_PROGRESS");
+    char wid[40], status[16];
+    struct simtest *t = stalled_saga(state, 41, wid);
     /* The orchestrator goes down before the deadline (its timers die with it) ... */
     sg_world_crash(t->w, SG_ROLE_ORCH, false);
     st_run_for(t, 2 * SG_SEC);
