@@ -21,6 +21,8 @@ static const char usage[] =
     "  bugs         list the planted bugs: NAME, invariant, catching scenario, defect\n"
     "  scenarios    list the scenarios with their purpose\n"
     "  crashpoints  list the named fault points (NODE:POINT) for --crash-at\n"
+    "  live         the same core as real processes on loopback: up, status, logs, down,\n"
+    "               demo (sagasim live --help)\n"
     "  help         this text\n"
     "\n"
     "exit codes: 0 all invariants hold, 1 violation, 2 bad usage or input,\n"
@@ -39,6 +41,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "bench") == 0) return sg_cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "shrink") == 0) return sg_cmd_shrink(argc - 1, argv + 1);
     if (strcmp(cmd, "replay") == 0) return sg_cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "live") == 0) return sg_cmd_live(argc - 1, argv + 1);
     if (strcmp(cmd, "bugs") == 0 || strcmp(cmd, "scenarios") == 0 ||
         strcmp(cmd, "crashpoints") == 0)
         return sg_cmd_list(argc - 1, argv + 1);

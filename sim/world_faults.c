@@ -319,16 +319,24 @@ void sg_world_scheduled(struct sg_world *w, size_t index, bool begin)
     case SG_SCHED_ISOLATE:
         for (uint32_t g = 0; g <= SG_ROLE_COUNT; g++)
             if (g != a) w->cut[a][g] = w->cut[g][a] = begin;
+        w->stats.partitions += begin;
         break;
-    case SG_SCHED_ONEWAY: w->cut[a][b] = begin; break;
+    case SG_SCHED_ONEWAY:
+        w->cut[a][b] = begin;
+        w->stats.partitions += begin;
+        break;
     case SG_SCHED_CLOCK_JUMP:
-        if (n) sg_world_clock_shift(w, n->role, f->amount_ns);
+        if (n) {
+            sg_world_clock_shift(w, n->role, f->amount_ns);
+            w->stats.clock_jumps++;
+        }
         break;
     case SG_SCHED_FSYNC_FAIL:
         if (n) {
             char prefix[16];
             snprintf(prefix, sizeof prefix, "%s/", n->dir);
             sg_vfs_fail_next_sync(&w->vfs, prefix, 1);
+            w->stats.fsync_faults++;
         }
         break;
     }
