@@ -8,6 +8,7 @@
 #include <xxhash.h>
 
 #include "assert.h"
+#include "migrate.h"
 #include "bugs.h"
 #include "db.h"
 #include "timer.h"
@@ -17,14 +18,6 @@ const char *const sg_topics[SG_TOPIC_COUNT] = {
     "cbsaga.cmd.identity", "cbsaga.evt.identity", "cbsaga.cmd.risk", "cbsaga.evt.risk",
     "cbsaga.evt.withdrawal",
 };
-
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS records(topic TEXT NOT NULL, partition INTEGER NOT NULL,"
-    " offset INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
-    " injected INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(topic, partition, offset));"
-    "CREATE TABLE IF NOT EXISTS group_offsets(grp TEXT NOT NULL, topic TEXT NOT NULL,"
-    " partition INTEGER NOT NULL, offset INTEGER NOT NULL,"
-    " PRIMARY KEY(grp, topic, partition));";
 
 int sg_topic_index(const char *topic)
 {
@@ -64,7 +57,7 @@ enum sg_err sg_broker_start(struct sg_broker *b, const struct sg_env *env,
     b->cfg = cfg;
     SG_ASSERT(env, cfg->partitions > 0 && cfg->partitions <= SG_PARTITIONS_MAX);
     b->msg_counter = env->random_u64(env->ctx) >> 16;
-    enum sg_err err = sg_db_open(env, "broker.db", schema, false, &b->db);
+    enum sg_err err = sg_db_open(env, &sg_schema_broker, false, &b->db);
     if (err == SG_OK) err = load_log_ends(b);
     if (err != SG_OK) sg_db_close(&b->db);
     return err;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "migrate.h"
 #include "banned.h"
 
 void sg_db_trace_err(const struct sg_env *env, sqlite3 *h, int rc, const char *where)
@@ -50,21 +51,24 @@ static int count_commit(void *arg)
     return 0; /* 0: let the commit proceed */
 }
 
-enum sg_err sg_db_open(const struct sg_env *env, const char *name, const char *schema,
+enum sg_err sg_db_open(const struct sg_env *env, const struct sg_schema *schema,
                        bool rollback_journal, struct sg_db **db_out)
 {
-    SG_ASSERT(env, name != NULL);
+    SG_ASSERT(env, schema != NULL && schema->db_name != NULL);
     SG_ASSERT(env, db_out != NULL);
-    char path[256];
-    int n = snprintf(path, sizeof path, "%s/%s", env->data_dir ? env->data_dir : ".", name);
-    SG_ASSERT(env, n > 0 && (size_t)n < sizeof path);
-    struct sg_db *db = calloc(1, sizeof *db);
-    if (!db) return SG_ERR_FULL;
+    /* The data directory may be as long as the OS allows (a user's path in live mode). */
+    char *path = sqlite3_mprintf("%s/%s", env->data_dir ? env->data_dir : ".", schema->db_name);
+    struct sg_db *db = path ? calloc(1, sizeof *db) : NULL;
+    if (!db) {
+        sqlite3_free(path);
+        return SG_ERR_FULL;
+    }
     db->env = env;
     /* NOMUTEX: one thread per connection in both modes (the sim, a live service). */
     int rc = sqlite3_open_v2(path, &db->h,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              env->vfs_name);
+    sqlite3_free(path);
     if (rc != SQLITE_OK) {
         sg_db_trace_err(env, db->h, rc, "open");
         goto fail;
@@ -78,8 +82,12 @@ enum sg_err sg_db_open(const struct sg_env *env, const char *name, const char *s
         : "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
     if (sg_db_exec(env, db, pragmas) != SG_OK) goto fail;
     if (check_journal_mode(env, db, rollback_journal ? "delete" : "wal") != SG_OK) goto fail;
-    if (sg_db_exec(env, db, schema) != SG_OK) goto fail;
     if (env->commit_count) sqlite3_commit_hook(db->h, count_commit, env->commit_count);
+    enum sg_err err = sg_migrate(env, db, schema, NULL);
+    if (err != SG_OK) {
+        sg_db_close(&db);
+        return err;
+    }
     *db_out = db;
     return SG_OK;
 fail:

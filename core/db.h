@@ -3,7 +3,7 @@
  *
  * sg_db_open opens <data_dir>/<name> on the env's VFS with the settings that survive every
  * legal disk fault (notes/sqlite-fault-model.md): locking_mode=EXCLUSIVE first, then
- * journal_mode=WAL and synchronous=FULL, then runs the schema (idempotent DDL).
+ * journal_mode=WAL and synchronous=FULL, then migrates the schema (migrate.h).
  * sg_db_close finalizes every statement, then closes: safe to call twice and after the
  * node's disk crashed.
  *
@@ -38,9 +38,11 @@ struct sg_db {
     size_t cached;
 };
 
-SG_MUST_USE enum sg_err sg_db_open(const struct sg_env *env, const char *name,
-                                   const char *schema, bool rollback_journal,
-                                   struct sg_db **db_out);
+struct sg_schema;
+/* Opens schema->db_name and migrates it (migrate.h): SG_ERR_SCHEMA when the file was
+ * made by a newer build, SG_ERR_IO when SQLite failed. */
+SG_MUST_USE enum sg_err sg_db_open(const struct sg_env *env, const struct sg_schema *schema,
+                                   bool rollback_journal, struct sg_db **db_out);
 void sg_db_close(struct sg_db **db);
 
 /* Runs SQL text once, uncached (schema, pragmas). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "migrate.h"
 #include "bugs.h"
 #include "db.h"
 #include "decide.h"
@@ -14,22 +15,23 @@
 #include "banned.h"
 
 struct role_desc {
-    const char *db_name, *group, *topic;
+    const struct sg_schema *schema;
+    const char *group, *topic;
     enum sg_event_type command, yes, no;
 };
 
 static const struct role_desc roles[] = {
-    [SG_DECIDER_IDENTITY] = {"identity.db", "cbsaga-identity", "cbsaga.cmd.identity",
+    [SG_DECIDER_IDENTITY] = {&sg_schema_identity, "cbsaga-identity", "cbsaga.cmd.identity",
                              SG_EVT_VERIFY_IDENTITY_REQUESTED, SG_EVT_IDENTITY_VERIFIED,
                              SG_EVT_IDENTITY_REJECTED},
-    [SG_DECIDER_RISK] = {"risk.db", "cbsaga-risk", "cbsaga.cmd.risk",
+    [SG_DECIDER_RISK] = {&sg_schema_risk, "cbsaga-risk", "cbsaga.cmd.risk",
                          SG_EVT_RISK_CHECK_REQUESTED, SG_EVT_RISK_APPROVED,
                          SG_EVT_RISK_REJECTED},
 };
 
 const char *sg_decider_db_name(enum sg_decider_role role)
 {
-    return roles[role].db_name;
+    return roles[role].schema->db_name;
 }
 
 static enum sg_err already_decided(struct sg_decider *d, struct sg_db *db, const char *wid,
@@ -96,8 +98,8 @@ enum sg_err sg_decider_start(struct sg_decider *d, enum sg_decider_role role,
     memset(d, 0, sizeof *d);
     d->role = role;
     const char *topics[] = {roles[role].topic, NULL};
-    enum sg_err err = sg_service_open(&d->svc, env, cfg, roles[role].db_name,
-                                      SG_DECIDER_SCHEMA, roles[role].group, topics, consume, d);
+    enum sg_err err = sg_service_open(&d->svc, env, cfg, roles[role].schema,
+                                      roles[role].group, topics, consume, d);
     if (err != SG_OK) return err;
     return sg_service_start(&d->svc);
 }

@@ -45,6 +45,7 @@ const char *sg_err_name(enum sg_err err)
     case SG_ERR_FULL: return "FULL";
     case SG_ERR_NOT_FOUND: return "NOT_FOUND";
     case SG_ERR_CRASHED: return "CRASHED";
+    case SG_ERR_SCHEMA: return "SCHEMA";
     }
     return "?";
 }

@@ -13,6 +13,7 @@ enum sg_err {
     SG_ERR_FULL,      /* a bounded queue or table is full: backpressure */
     SG_ERR_NOT_FOUND,
     SG_ERR_CRASHED,   /* a fault point crashed the node: unwind, touch nothing */
+    SG_ERR_SCHEMA,    /* a database made by a newer build (migrate.h): refused */
 };
 
 #define SG_MUST_USE __attribute__((warn_unused_result))

@@ -8,6 +8,7 @@
 
 #include "assert.h"
 #include "db.h"
+#include "migrate.h"
 #include "codes.h"
 #include "timer.h"
 #include "banned.h"
@@ -31,7 +32,7 @@ enum sg_err sg_orch_start(struct sg_orch *o, const struct sg_env *env,
                           const struct sg_config *cfg)
 {
     memset(o, 0, sizeof *o);
-    enum sg_err err = sg_service_open(&o->svc, env, cfg, "orch.db", SG_ORCH_SCHEMA,
+    enum sg_err err = sg_service_open(&o->svc, env, cfg, &sg_schema_orch,
                                       "cbsaga-orchestrator", orch_topics, sg_orch_consume, o);
     if (err != SG_OK) return err;
     err = rearm_deadlines(o);

@@ -10,27 +10,23 @@
 #include "assert.h"
 #include "bugs.h"
 #include "db.h"
+#include "migrate.h"
 #include "outbox.h"
 #include "timer.h"
 #include "banned.h"
 
 enum sg_err sg_service_open(struct sg_service *s, const struct sg_env *env,
-                            const struct sg_config *cfg, const char *db_name,
-                            const char *schema, const char *group, const char *const *topics,
-                            sg_consume_fn fn, void *fn_ctx)
+                            const struct sg_config *cfg, const struct sg_schema *schema,
+                            const char *group, const char *const *topics, sg_consume_fn fn,
+                            void *fn_ctx)
 {
     memset(s, 0, sizeof *s);
     s->env = env;
     s->cfg = cfg;
     s->msg_counter = env->random_u64(env->ctx) >> 16;
-    size_t n = strlen(schema) + sizeof SG_OUTBOX_SCHEMA;
-    char *full = malloc(n);
-    SG_ASSERT(env, full != NULL);
-    snprintf(full, n, "%s%s", SG_OUTBOX_SCHEMA, schema);
     /* PLANTED BUG journal-normal: the orchestrator's database in DELETE + NORMAL mode. */
-    bool journal = sg_bug_on(cfg->bugs, SG_BUG_JOURNAL_NORMAL) && strcmp(db_name, "orch.db") == 0;
-    enum sg_err err = sg_db_open(env, db_name, full, journal, &s->db);
-    free(full);
+    bool journal = sg_bug_on(cfg->bugs, SG_BUG_JOURNAL_NORMAL) && schema == &sg_schema_orch;
+    enum sg_err err = sg_db_open(env, schema, journal, &s->db);
     if (err != SG_OK) return err;
     sg_relay_init(&s->relay, env, cfg, s->db, &s->msg_counter);
     sg_consumer_init(&s->consumer, env, cfg, s->db, &s->msg_counter, group, topics, fn, fn_ctx);

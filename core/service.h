@@ -31,11 +31,13 @@ struct sg_service {
     struct sg_consumer consumer;
 };
 
-/* Opens <db_name> with schema + the outbox/inbox schema, and sets up relay and consumer
- * (topics: NULL-terminated). Does not send anything yet. */
+struct sg_schema;
+/* Opens and migrates the service's database (migrate.h: its schema includes the outbox
+ * and inbox tables), and sets up relay and consumer (topics: NULL-terminated). Does not
+ * send anything yet. */
 SG_MUST_USE enum sg_err sg_service_open(struct sg_service *s, const struct sg_env *env,
-                                        const struct sg_config *cfg, const char *db_name,
-                                        const char *schema, const char *group,
+                                        const struct sg_config *cfg,
+                                        const struct sg_schema *schema, const char *group,
                                         const char *const *topics, sg_consume_fn fn,
                                         void *fn_ctx);
 /* Starts the relay and the consumer. */

@@ -21,7 +21,8 @@
 
 #include "node.h"
 
-enum { SG_LIVE_BASE_PORT = 9100 };
+/* SG_LIVE_SQLITE_PATH_MAX: SQLite's unix VFS takes file paths of at most 512 bytes. */
+enum { SG_LIVE_BASE_PORT = 9100, SG_LIVE_SQLITE_PATH_MAX = 512 };
 
 struct sg_live_opts {
     const char *data_dir;      /* default "./sagasim-live" */

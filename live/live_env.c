@@ -67,6 +67,8 @@ static json_t *field_of(const char *record, const char *key)
 static void env_trace(void *ctx, const char *record)
 {
     struct sg_live_env *e = ctx;
+    if (strncmp(record, "db_", 3) == 0 || strncmp(record, "sqlite_error", 12) == 0)
+        snprintf(e->last_error, sizeof e->last_error, "%s", record);
     json_t *o = json_object();
     json_object_set_new(o, "record", json_string(record));
     if (e->trace_id[0]) json_object_set_new(o, "trace_id", json_string(e->trace_id));

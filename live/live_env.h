@@ -53,6 +53,8 @@ struct sg_live_env {
     FILE *log;                  /* JSON lines; not owned */
     const char *role;
     char trace_id[64];          /* the current step's trace id ("" if none) */
+    char last_error[256];       /* the latest db_* or sqlite_error trace record (start-up
+                                   errors quote it) */
     uint64_t commits;
     sg_live_send_fn on_send;
     sg_live_timer_fn on_timer;

@@ -196,9 +196,12 @@ static int start(struct live_node *ln)
     }
     sg_live_log(&ln->env, "listen", listen);
     enum sg_err err = sg_node_start(&ln->node, ln->opt->role, &ln->env.env, &ln->cfg);
+    if (err == SG_ERR_SCHEMA)
+        return fail(ln, 2, "refuses a database written by a newer sagasim (%s)",
+                    ln->env.last_error);
     if (err != SG_OK)
-        return fail(ln, err == SG_ERR_INVALID ? 2 : 1,
-                    "cannot start: %s (see node.log)", sg_err_name(err));
+        return fail(ln, 1, "cannot start: its database failed (%s; see node.log)",
+                    ln->env.last_error);
     if (ln->opt->role == SG_ROLE_ORCH) {
         const char *why = NULL;
         ln->ingress = sg_live_ingress_start(&ln->loop, ln->opt->grpc_addr, ingress_deliver, ln,
@@ -226,6 +229,15 @@ int sg_live_node_main(const struct sg_live_opts *o)
         goto done;
     }
     ln->role_dir = sg_live_path(o->data_dir, ln->role, NULL);
+    char *real = realpath(ln->role_dir, NULL);
+    size_t real_len = real ? strlen(real) : 0;
+    free(real);
+    if (real_len + sizeof "/identity.db-journal" > SG_LIVE_SQLITE_PATH_MAX) {
+        fprintf(stderr, "sagasim live node: the data directory's path is too long for "
+                        "SQLite (%zu bytes; its files need at most %d): use a shorter --data\n",
+                real_len, SG_LIVE_SQLITE_PATH_MAX);
+        goto done;
+    }
     ln->pid_path = sg_live_path(o->data_dir, ln->role, "pid");
     if ((code = take_lock(ln)) != 0 || (code = open_log(ln)) != 0) goto done;
     sg_live_config(&ln->cfg, o->bugs);
