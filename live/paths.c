@@ -29,9 +29,25 @@ static bool mkdir_one(const char *p)
     return mkdir(p, 0755) == 0 || errno == EEXIST;
 }
 
+/* mkdir -p: every missing parent too. */
+static bool mkdir_parents(const char *dir)
+{
+    char *p = sg_live_path(dir, NULL, NULL);
+    bool ok = true;
+    for (char *s = p + 1; ok && *s; s++) {
+        if (*s != '/') continue;
+        *s = '\0';
+        ok = mkdir_one(p);
+        *s = '/';
+    }
+    ok = ok && mkdir_one(p);
+    free(p);
+    return ok;
+}
+
 bool sg_live_mkdirs(const char *dir, const char *role)
 {
-    if (!mkdir_one(dir)) return false;
+    if (!mkdir_parents(dir)) return false;
     if (!role) return true;
     char *p = sg_live_path(dir, role, NULL);
     bool ok = mkdir_one(p);

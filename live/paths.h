@@ -10,7 +10,8 @@
 /* "<dir>/<role>/<file>" (file NULL: "<dir>/<role>"); role NULL: "<dir>/<file>". The
  * caller frees. Aborts on out-of-memory. */
 char *sg_live_path(const char *dir, const char *role, const char *file);
-/* mkdir -p of one or two levels (dir, dir/role); false with errno on failure. */
+/* mkdir -p of dir (every missing parent), then dir/role when role is not NULL; false with
+ * errno on failure. */
 bool sg_live_mkdirs(const char *dir, const char *role);
 /* The pid that DIR/<role>/pid names, when that process still holds DIR/<role>/lock;
  * 0 when the node is not running. */

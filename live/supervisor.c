@@ -169,10 +169,24 @@ static void print_tail(const char *dir, const char *role, const char *file)
     for (size_t i = n > 8 ? n - 8 : 0; i < n; i++) fprintf(stderr, "  %s", tail[i % 8]);
 }
 
-static bool wait_healthy(const struct sg_live_opts *o, enum sg_role role, pid_t pid)
+/* Starts the node whenever its lock is free (also when a node that held it dies while we
+ * wait: a kill -9 takes a moment to land) and waits until it is healthy. *started_out
+ * says whether this call started it. */
+static bool bring_up(const struct sg_live_opts *o, enum sg_role role, bool *started_out)
 {
+    pid_t pid = 0;
+    *started_out = false;
     for (int waited = 0; waited < UP_TIMEOUT_MS; waited += POLL_MS) {
         if (node_healthy(o, role)) return true;
+        if (pid == 0 && sg_live_running_pid(o->data_dir, sg_role_name(role)) == 0) {
+            pid = spawn_node(o, role);
+            if (pid < 0) {
+                fprintf(stderr, "sagasim live up: fork: %s\n", strerror(errno));
+                return false;
+            }
+            *started_out = true;
+            continue;
+        }
         int status;
         if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
             fprintf(stderr, "sagasim live up: %s exited during start-up (%s %d); its stderr:\n",
@@ -203,26 +217,17 @@ int sg_live_up(const struct sg_live_opts *in, bool quiet)
     for (size_t i = 0; i < SG_ROLE_COUNT && code == 0; i++) {
         enum sg_role role = start_order[i];
         const char *name = sg_role_name(role);
-        int running = sg_live_running_pid(o.data_dir, name);
-        pid_t pid = 0;
-        if (running == 0) {
-            if (!sg_live_mkdirs(o.data_dir, name)) {
-                fprintf(stderr, "sagasim live up: cannot create %s/%s: %s\n", o.data_dir, name,
-                        strerror(errno));
-                code = 2;
-                break;
-            }
-            pid = spawn_node(&o, role);
-            if (pid < 0) {
-                fprintf(stderr, "sagasim live up: fork: %s\n", strerror(errno));
-                code = 1;
-                break;
-            }
+        if (!sg_live_mkdirs(o.data_dir, name)) {
+            fprintf(stderr, "sagasim live up: cannot create %s/%s: %s\n", o.data_dir, name,
+                    strerror(errno));
+            code = 2;
+            break;
         }
-        if (!wait_healthy(&o, role, pid)) code = 1;
+        bool started = false;
+        if (!bring_up(&o, role, &started)) code = 1;
         else if (!quiet)
             fprintf(stderr, "sagasim live up: %s %s (pid %d, 127.0.0.1:%d)\n", name,
-                    running ? "already running" : "started",
+                    started ? "started" : "already running",
                     sg_live_running_pid(o.data_dir, name),
                     sg_live_net_port(o.base_port, sg_role_node_id(role)));
     }
