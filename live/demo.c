@@ -20,7 +20,7 @@
 #define SG_PROTO_DIR "proto"
 #endif
 
-enum { CALL_TIMEOUT_MS = 5000, POLL_MS = 20, TERMINAL_WAIT_MS = 40000 };
+enum { CALL_TIMEOUT_MS = 5000, POLL_MS = 5, TERMINAL_WAIT_MS = 40000 };
 
 static const char create_path[] = "/cbsaga.orchestrator.v1.OrchestratorService/CreateWithdrawal";
 static const char get_path[] = "/cbsaga.orchestrator.v1.OrchestratorService/GetWithdrawal";
@@ -109,15 +109,19 @@ static bool follow(struct sg_grpcc *c, const char *id)
 static void print_clients(const char *grpc)
 {
     printf("\nCall it from any gRPC client (the service speaks plain h2c on %s):\n", grpc);
-    printf("  python3-grpcio (/usr/bin/python3):\n"
-           "    python3 -m grpc_tools.protoc -I %s --python_out=. --grpc_python_out=. \\\n"
-           "        %s/cbsaga/orchestrator/v1/orchestrator.proto   # or load it with grpc.protos\n"
-           "    import grpc; from cbsaga.orchestrator.v1 import orchestrator_pb2 as pb, "
-           "orchestrator_pb2_grpc as rpc\n"
-           "    stub = rpc.OrchestratorServiceStub(grpc.insecure_channel('%s'))\n"
-           "    print(stub.CreateWithdrawal(pb.CreateWithdrawalRequest(user_id='%s',\n"
-           "        asset='BTC', amount_minor=1000, destination_addr='addr', "
-           "idempotency_key='k1')))\n",
+    printf("  python3-grpcio (/usr/bin/python3), with the proto compiled by protoc-c:\n"
+           "    protoc-c --descriptor_set_out=api.pb --include_imports -I %s \\\n"
+           "        %s/cbsaga/orchestrator/v1/orchestrator.proto\n"
+           "    import grpc; from google.protobuf import descriptor_pb2, message_factory\n"
+           "    fds = descriptor_pb2.FileDescriptorSet.FromString(open('api.pb', 'rb').read())\n"
+           "    m = message_factory.GetMessages(list(fds.file))\n"
+           "    Req = m['cbsaga.orchestrator.v1.CreateWithdrawalRequest']\n"
+           "    Resp = m['cbsaga.orchestrator.v1.CreateWithdrawalResponse']\n"
+           "    call = grpc.insecure_channel('%s').unary_unary(\n"
+           "        '/cbsaga.orchestrator.v1.OrchestratorService/CreateWithdrawal',\n"
+           "        Req.SerializeToString, Resp.FromString)\n"
+           "    print(call(Req(user_id='%s', asset='BTC',\n"
+           "        amount_minor=1000, destination_addr='addr', idempotency_key='k1')))\n",
            SG_PROTO_DIR, SG_PROTO_DIR, grpc, user);
     printf("  Node (@grpc/grpc-js + @grpc/proto-loader):\n"
            "    const grpc = require('@grpc/grpc-js'), loader = require('@grpc/proto-loader');\n"
