@@ -3,6 +3,7 @@
  * names them all again.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,9 +74,6 @@ static bool parse_crash_at(const char *s, struct sg_cli_opts *o)
 static int parse_scenario(const char *cmd, const char *val, struct sg_cli_opts *o)
 {
     bool path = sg_scenario_is_path(val);
-    if (strlen(val) >= sizeof o->scenario)
-        return bad(cmd, path ? "scenario path too long (at most 63 bytes)" : "unknown scenario"
-                   " (try: sagasim scenarios)", val);
     struct sg_run_config probe;
     char err[SG_SCENARIO_ERR_LEN];
     enum sg_scenario_status st = sg_scenario_load(val, 1, &probe, NULL, err, sizeof err);
@@ -85,7 +83,11 @@ static int parse_scenario(const char *cmd, const char *val, struct sg_cli_opts *
         fprintf(stderr, "%s\n", err);
         return SG_EXIT_USAGE;
     }
-    strcpy(o->scenario, val);
+    /* A file is named by its absolute path from here on (scenario=, replay=, reports,
+     * tapes), so every command printed works from any directory. */
+    char *abs = path ? realpath(val, NULL) : NULL;
+    o->scenario = abs ? sg_cli_keep(abs) : val;
+    free(abs);
     return 0;
 }
 
@@ -152,7 +154,7 @@ int sg_cli_parse(int argc, char **argv, const char *cmd, const char *usage,
                  const char *allowed, struct sg_cli_opts *o)
 {
     memset(o, 0, sizeof *o);
-    strcpy(o->scenario, "default");
+    o->scenario = "default";
     o->seed = 1;
     o->crash_role = -1;
     o->jobs = 1;
@@ -196,21 +198,20 @@ void sg_cli_config(const struct sg_cli_opts *o, uint64_t seed, struct sg_run_con
     }
 }
 
-/* The scenario as given, single-quoted for the shell only when it holds a character a
- * shell would treat specially (a path scenario may). */
-static void shell_word(const char *s, char *buf, size_t cap)
+/* The scenario, single-quoted for the shell only when it holds a character a shell
+ * would treat specially (a path may). Heap; the caller frees. */
+static char *shell_word(const char *s)
 {
     bool plain = *s != '\0';
     for (const char *p = s; *p; p++)
         plain &= (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
                  (*p >= '0' && *p <= '9') || strchr("/._-+,:=@%", *p) != NULL;
-    if (plain) {
-        snprintf(buf, cap, "%s", s);
-        return;
-    }
+    char *buf = malloc(4 * strlen(s) + 3);
+    if (!buf) abort();
+    if (plain) return strcpy(buf, s);
     size_t used = 0;
     buf[used++] = '\'';
-    for (const char *p = s; *p && used + 6 <= cap; p++) {
+    for (const char *p = s; *p; p++) {
         if (*p == '\'') {
             memcpy(buf + used, "'\\''", 4); /* close, an escaped quote, reopen */
             used += 4;
@@ -220,33 +221,43 @@ static void shell_word(const char *s, char *buf, size_t cap)
     }
     buf[used++] = '\'';
     buf[used] = '\0';
+    return buf;
 }
 
-void sg_cli_replay(const struct sg_cli_opts *o, uint64_t seed, char *buf, size_t cap)
+/* Appends printf output to a heap string. */
+static char *append(char *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *append(char *s, const char *fmt, ...)
 {
-    size_t used = 0;
-    char scenario[4 * sizeof o->scenario + 3];
-    shell_word(o->scenario, scenario, sizeof scenario);
-    int n = snprintf(buf, cap, "sagasim run --scenario %s --seed %" PRIu64, scenario, seed);
-    used = n > 0 ? (size_t)n : 0;
-#define APPEND(...)                                                                    \
-    do {                                                                               \
-        if (used < cap) {                                                              \
-            int k = snprintf(buf + used, cap - used, __VA_ARGS__);                     \
-            if (k > 0) used += (size_t)k;                                              \
-        }                                                                              \
-    } while (0)
-    if (o->withdrawals) APPEND(" --withdrawals %u", o->withdrawals);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    size_t have = strlen(s);
+    char *out = realloc(s, have + (n > 0 ? (size_t)n : 0) + 1);
+    if (!out) abort();
+    va_start(ap, fmt);
+    vsnprintf(out + have, (n > 0 ? (size_t)n : 0) + 1, fmt, ap);
+    va_end(ap);
+    return out;
+}
+
+char *sg_cli_replay(const struct sg_cli_opts *o, uint64_t seed)
+{
+    char *scenario = shell_word(o->scenario);
+    char *buf = sg_cli_strf("sagasim run --scenario %s --seed %" PRIu64, scenario, seed);
+    free(scenario);
+    if (o->withdrawals) buf = append(buf, " --withdrawals %u", o->withdrawals);
     else {
         struct sg_run_config rc;
         sg_cli_config(o, seed, &rc);
-        APPEND(" --withdrawals %u", rc.wl.withdrawals);
+        buf = append(buf, " --withdrawals %u", rc.wl.withdrawals);
     }
     for (int b = 0; b < SG_BUG_COUNT; b++)
-        if (sg_bug_on(o->bugs, (enum sg_bug)b)) APPEND(" --bug %s", sg_bug_info((enum sg_bug)b)->name);
-    if (o->swarm) APPEND(" --swarm");
+        if (sg_bug_on(o->bugs, (enum sg_bug)b))
+            buf = append(buf, " --bug %s", sg_bug_info((enum sg_bug)b)->name);
+    if (o->swarm) buf = append(buf, " --swarm");
     if (o->crash_role >= 0)
-        APPEND(" --crash-at %s:%s:%u", sg_role_name((enum sg_role)o->crash_role), o->crash_point,
-               o->crash_hit);
-#undef APPEND
+        buf = append(buf, " --crash-at %s:%s:%u", sg_role_name((enum sg_role)o->crash_role),
+                     o->crash_point, o->crash_hit);
+    return buf;
 }

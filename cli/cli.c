@@ -6,8 +6,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "status.h"
@@ -44,7 +46,7 @@ void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config
 {
     const struct sg_check_report *r = &res->report;
     printf("seed=%" PRIu64 "\nscenario=%s\nhash=%016" PRIx64 "\nverdict=%s\n", rc->seed,
-           rc->scenario, res->hash, res->ok ? "ok" : "violation");
+           o->scenario, res->hash, res->ok ? "ok" : "violation");
     printf("withdrawals=%" PRIu64 "\n", r->withdrawals);
     for (int s = SG_STATUS_REQUESTED; s < SG_STATUS_COUNT; s++)
         printf("status.%s=%" PRIu64 "\n", sg_status_name((enum sg_status)s), r->by_status[s]);
@@ -65,19 +67,52 @@ void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config
     for (size_t i = 0; i < r->count; i++)
         printf("violation=%s %s\n", sg_inv_name(r->v[i].inv), r->v[i].summary);
     if (!res->ok) {
-        char replay[512];
-        sg_cli_replay(o, rc->seed, replay, sizeof replay);
+        char *replay = sg_cli_replay(o, rc->seed);
         printf("replay=%s\n", replay);
+        free(replay);
     }
 }
 
-void sg_cli_command_line(int argc, char **argv, char *buf, size_t cap)
+char *sg_cli_command_line(int argc, char **argv)
 {
-    size_t used = 0;
-    int n = snprintf(buf, cap, "sagasim");
-    used = n > 0 ? (size_t)n : 0;
-    for (int i = 0; i < argc && used < cap; i++) {
-        n = snprintf(buf + used, cap - used, " %s", argv[i]);
-        if (n > 0) used += (size_t)n;
-    }
+    size_t n = sizeof "sagasim";
+    for (int i = 0; i < argc; i++) n += 1 + strlen(argv[i]);
+    char *buf = malloc(n);
+    if (!buf) abort();
+    strcpy(buf, "sagasim");
+    for (int i = 0; i < argc; i++) strcat(strcat(buf, " "), argv[i]);
+    return buf;
+}
+
+char *sg_cli_strf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = malloc(n > 0 ? (size_t)n + 1 : 1);
+    if (!s) abort();
+    va_start(ap, fmt);
+    vsnprintf(s, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* Kept strings: a list reachable from a static, so they live (and are not leaks) until
+ * the process ends. */
+struct kept {
+    struct kept *next;
+    char s[];
+};
+static struct kept *kept_strings;
+
+const char *sg_cli_keep(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    struct kept *k = malloc(sizeof *k + n);
+    if (!k) abort();
+    memcpy(k->s, s, n);
+    k->next = kept_strings;
+    kept_strings = k;
+    return k->s;
 }

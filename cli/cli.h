@@ -12,10 +12,12 @@
 #include "run.h"
 
 enum { SG_EXIT_OK = 0, SG_EXIT_VIOLATION = 1, SG_EXIT_USAGE = 2, SG_EXIT_NONDETERMINISM = 3 };
+/* An error message buffer that holds any path the OS takes (PATH_MAX 4096) and the text. */
+enum { SG_CLI_ERR_LEN = 8192 };
 
 /* The options run, sweep and bench share (parsed by sg_cli_parse). */
 struct sg_cli_opts {
-    char scenario[64];
+    const char *scenario;          /* a catalogue name, or a file's absolute path */
     uint64_t seed;
     uint64_t seed_from, seed_to;   /* --seeds A..B (inclusive) */
     bool has_seeds;
@@ -46,8 +48,13 @@ int sg_cli_parse(int argc, char **argv, const char *cmd, const char *usage,
                  const char *allowed, struct sg_cli_opts *o);
 /* The run configuration for one seed: scenario, swarm, bugs, withdrawals, crash point. */
 void sg_cli_config(const struct sg_cli_opts *o, uint64_t seed, struct sg_run_config *rc);
-/* The command that replays one seed with every flag needed. */
-void sg_cli_replay(const struct sg_cli_opts *o, uint64_t seed, char *buf, size_t cap);
+/* The command that replays one seed with every flag needed (heap; the caller frees). A
+ * scenario file appears by its absolute path, so the command works from any directory. */
+char *sg_cli_replay(const struct sg_cli_opts *o, uint64_t seed);
+/* printf into a new heap string (aborts on out-of-memory). */
+char *sg_cli_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A copy of s that lives as long as the process (options that outlive their source). */
+const char *sg_cli_keep(const char *s);
 
 /* Parses a u64 in decimal (the whole string); false on junk or overflow. */
 bool sg_cli_parse_u64(const char *s, uint64_t *out);
@@ -71,8 +78,8 @@ bool sg_cli_write_report(const struct sg_cli_opts *o, const char *command,
 bool sg_cli_write_report_rc(const struct sg_cli_opts *o, const char *command,
                             const struct sg_report_seed *seeds, size_t n,
                             const struct sg_run_config *timeline_rc, double wall, uint32_t jobs);
-/* The command line as one string (for reports). */
-void sg_cli_command_line(int argc, char **argv, char *buf, size_t cap);
+/* The command line as one string (for reports; heap, the caller frees). */
+char *sg_cli_command_line(int argc, char **argv);
 
 int sg_cmd_run(int argc, char **argv);
 int sg_cmd_sweep(int argc, char **argv);

@@ -78,7 +78,7 @@ int sg_cmd_bench(int argc, char **argv)
     if (p != 0) return p < 0 ? SG_EXIT_OK : p;
     bool scenario_given = false;
     for (int i = 1; i < argc; i++) scenario_given |= strcmp(argv[i], "--scenario") == 0;
-    if (!scenario_given) strcpy(o.scenario, "calm");
+    if (!scenario_given) o.scenario = "calm";
     if (!o.withdrawals) o.withdrawals = 1000;
     struct sg_run_config rc;
     sg_cli_config(&o, o.seed, &rc);

@@ -107,9 +107,10 @@ int sg_cmd_run(int argc, char **argv)
     if (o.report_dir) {
         struct sg_report_seed rep;
         sg_cli_seed_report(&o, &rc, &res, wall, &rep);
-        char cmd[1024];
-        sg_cli_command_line(argc, argv, cmd, sizeof cmd);
+        char *cmd = sg_cli_command_line(argc, argv);
         report_ok = sg_cli_write_report(&o, cmd, &rep, 1, o.seed, true, wall, 1);
+        free(cmd);
+        sg_report_seed_deinit(&rep);
     }
     if (!res.ok) return SG_EXIT_VIOLATION;
     return report_ok ? SG_EXIT_OK : SG_EXIT_USAGE;

@@ -170,7 +170,7 @@ int sg_cmd_shrink(int argc, char **argv)
     t.faults = cur;
     t.n_faults = n;
     bool still = fails(&tg, &t, &res); /* the tape as written, once more */
-    char err[256];
+    char err[SG_CLI_ERR_LEN];
     if (!still || !sg_tape_write(&t, out, err, sizeof err)) {
         fprintf(stderr, "sagasim shrink: %s\n", still ? err : "the shrunk tape no longer fails");
         free(cur);
@@ -197,7 +197,7 @@ int sg_cmd_replay(int argc, char **argv)
         return SG_EXIT_USAGE;
     }
     struct sg_tape t;
-    char err[300];
+    char err[SG_CLI_ERR_LEN];
     if (!sg_tape_read(&t, o.tape_path, err, sizeof err)) {
         fprintf(stderr, "sagasim replay: %s\n", err);
         return SG_EXIT_USAGE;
@@ -216,10 +216,16 @@ int sg_cmd_replay(int argc, char **argv)
         struct sg_report_seed rep;
         t.opts.report_dir = o.report_dir;
         sg_cli_seed_report(&t.opts, &rc, &res, wall, &rep);
-        if (!res.ok) snprintf(rep.replay, sizeof rep.replay, "sagasim replay --tape %s", o.tape_path);
-        char cmd[1024];
-        sg_cli_command_line(argc, argv, cmd, sizeof cmd);
+        if (!res.ok) {
+            char *abs = realpath(o.tape_path, NULL);
+            free(rep.replay);
+            rep.replay = sg_cli_strf("sagasim replay --tape %s", abs ? abs : o.tape_path);
+            free(abs);
+        }
+        char *cmd = sg_cli_command_line(argc, argv);
         report_ok = sg_cli_write_report_rc(&t.opts, cmd, &rep, 1, &rc, wall, 1);
+        free(cmd);
+        sg_report_seed_deinit(&rep);
     }
     sg_tape_free(&t);
     if (!ran) return SG_EXIT_USAGE;

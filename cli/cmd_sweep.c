@@ -80,7 +80,6 @@ static void run_unit(const struct sg_cli_opts *o, const struct unit *u, struct s
         memset(rep, 0, sizeof *rep);
         rep->seed = u->seed;
         snprintf(rep->first_violation, sizeof rep->first_violation, "OOM out of memory");
-        sg_cli_replay(&uo, u->seed, rep->replay, sizeof rep->replay);
         return;
     }
     sg_cli_seed_report(&uo, &rc, &res, sg_cli_wall_seconds() - t0, rep);
@@ -106,6 +105,7 @@ static void worker(const struct sg_cli_opts *o, struct unit *units, size_t n, ui
         memset(&msg, 0, sizeof msg);
         msg.index = i;
         run_unit(o, &units[i], &msg.rep);
+        sg_report_seed_deinit(&msg.rep); /* a pointer means nothing to the parent */
         write_all(fd, &msg, sizeof msg);
     }
     close(fd);
@@ -270,7 +270,12 @@ int sg_cmd_sweep(int argc, char **argv)
             u->rep.seed = u->seed;
             snprintf(u->rep.first_violation, sizeof u->rep.first_violation,
                      "WORKER the worker process died before reporting this run");
-            sg_cli_replay(&uo, u->seed, u->rep.replay, sizeof u->rep.replay);
+        }
+        if (!u->rep.ok) { /* the replay command is made here: workers send fixed records */
+            struct sg_cli_opts uo;
+            unit_opts(&o, u, &uo);
+            free(u->rep.replay);
+            u->rep.replay = sg_cli_replay(&uo, u->seed);
         }
         if (reps) reps[i] = u->rep;
         for (int k = 0; k < SG_COV_COUNT; k++) reached[k] += u->rep.coverage[k];
@@ -291,8 +296,7 @@ int sg_cmd_sweep(int argc, char **argv)
     printf("seeds=%zu\nviolations=%zu\n", o.crashpoints ? c.n / npoints : c.n, failing);
     fprintf(stderr, "wall_seconds=%.2f\n", wall);
     if (o.report_dir && reps) {
-        char cmd[1024];
-        sg_cli_command_line(argc, argv, cmd, sizeof cmd);
+        char *cmd = sg_cli_command_line(argc, argv);
         size_t first_bad = c.n;
         for (size_t i = 0; i < c.n && first_bad == c.n; i++)
             if (!c.units[i].rep.ok) first_bad = i;
@@ -301,8 +305,10 @@ int sg_cmd_sweep(int argc, char **argv)
                            : first_bad < c.n ? c.units[first_bad].seed
                                              : 0;
         report_failed = !sg_cli_write_report(&o, cmd, reps, c.n, tl_seed, tl, wall, jobs);
+        free(cmd);
     }
     free(reps);
+    for (size_t i = 0; i < c.n; i++) sg_report_seed_deinit(&c.units[i].rep);
     free(c.units);
     if (failing || coverage_gap) return SG_EXIT_VIOLATION;
     return report_failed ? SG_EXIT_USAGE : SG_EXIT_OK;

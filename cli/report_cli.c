@@ -31,7 +31,7 @@ void sg_cli_seed_report(const struct sg_cli_opts *o, const struct sg_run_config 
     else if (res->report.count)
         snprintf(s->first_violation, sizeof s->first_violation, "%s %s",
                  sg_inv_name(res->report.v[0].inv), res->report.v[0].summary);
-    if (!res->ok) sg_cli_replay(o, rc->seed, s->replay, sizeof s->replay);
+    if (!res->ok) s->replay = sg_cli_replay(o, rc->seed);
     s->faults = res->world;
     memcpy(s->coverage, res->coverage, sizeof s->coverage);
     s->withdrawals = res->report.withdrawals;
@@ -73,25 +73,27 @@ bool sg_cli_write_report_rc(const struct sg_cli_opts *o, const char *command,
     r.require_coverage = o->require_coverage;
     struct sg_world *w = NULL;
     struct sg_report_timeline tl = {0};
-    char title[160];
+    char *title = NULL;
     if (timeline_rc && (w = calloc(1, sizeof *w)) != NULL) {
         struct sg_run_config rc = *timeline_rc;
         rc.world.keep_trace = true;
         struct sg_run_result res;
         if (sg_run_keep(&rc, &res, w)) {
-            snprintf(title, sizeof title, "%s, seed %" PRIu64 ": %s", o->scenario, rc.seed,
-                     res.ok ? "every invariant held" : "the first violating event highlighted");
+            title = sg_cli_strf("%s, seed %" PRIu64 ": %s", o->scenario, rc.seed,
+                                res.ok ? "every invariant held"
+                                       : "the first violating event highlighted");
             tl = (struct sg_report_timeline){rc.seed, title, w->trace.records, w->trace.count,
                                              highlight_of(w, &res)};
             r.timeline = &tl;
         }
     }
-    char err[256] = "";
+    char err[SG_CLI_ERR_LEN] = "";
     bool ok = sg_report_write_all(&r, o->report_dir, err, sizeof err);
     if (!ok) fprintf(stderr, "sagasim: cannot write the report to '%s': %s\n", o->report_dir, err);
     else fprintf(stderr, "report: %s/index.html\n", o->report_dir);
     if (w) sg_world_deinit(w);
     free(w);
+    free(title);
     return ok;
 }
 

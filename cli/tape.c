@@ -70,8 +70,8 @@ static bool parse_line(struct sg_tape *t, char *key, char *val, bool *magic)
     uint64_t n = 0;
     if (strcmp(key, "sagasim-tape") == 0) return *magic = strcmp(val, "1") == 0;
     if (strcmp(key, "scenario") == 0) {
-        if (strlen(val) >= sizeof t->opts.scenario) return false;
-        strcpy(t->opts.scenario, val);
+        if (!*val) return false;
+        t->opts.scenario = sg_cli_keep(val);
         return true;
     }
     if (strcmp(key, "seed") == 0) return sg_cli_parse_u64(val, &t->opts.seed);
@@ -100,7 +100,7 @@ static bool parse_line(struct sg_tape *t, char *key, char *val, bool *magic)
 bool sg_tape_read(struct sg_tape *t, const char *path, char *err, size_t cap)
 {
     memset(t, 0, sizeof *t);
-    strcpy(t->opts.scenario, "default");
+    t->opts.scenario = "default";
     t->opts.crash_role = -1;
     t->opts.jobs = 1;
     FILE *f = fopen(path, "r");

@@ -8,6 +8,8 @@
  */
 #include "report.h"
 
+#include <stdlib.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,4 +70,10 @@ bool sg_report_write_all(const struct sg_report *r, const char *dir, char *err, 
         if (!writers[k](r, path, err, err_cap)) return false;
     }
     return true;
+}
+
+void sg_report_seed_deinit(struct sg_report_seed *s)
+{
+    free(s->replay);
+    s->replay = NULL;
 }

@@ -26,12 +26,16 @@ struct sg_report_seed {
     uint64_t checked[SG_INV_COUNT];     /* items examined per invariant (index I<n>) */
     uint64_t failed[SG_INV_COUNT];      /* violations per invariant */
     char first_violation[320];          /* "I5 <evidence>" or "ASSERT <where>", "" if ok */
-    char replay[512];                   /* the command that replays this run */
+    char *replay;                       /* the command that replays this run (heap, any
+                                           length; NULL when ok): sg_report_seed_deinit */
     struct sg_world_stats faults;       /* how many of each fault were injected */
     uint64_t coverage[SG_COV_COUNT];
     uint64_t withdrawals, by_status[8]; /* index: enum sg_status */
     double wall_seconds;
 };
+
+/* Frees what a seed record owns (its replay command); safe twice. */
+void sg_report_seed_deinit(struct sg_report_seed *s);
 
 /* The trace of one run, drawn as a sequence diagram: a lane per node, messages as arrows
  * (a "send a->b" record to its "deliver a->b" record), crashes, partitions and disk faults

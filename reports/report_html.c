@@ -135,7 +135,7 @@ static void put_failing(FILE *f, const struct sg_report *r, const struct rp_tota
                 s->panicked ? ", assertion failed" : "");
         esc(f, s->first_violation[0] ? s->first_violation : "(no violation text)");
         fputs("</p>\n", f);
-        if (s->replay[0]) put_command(f, s->replay);
+        if (s->replay && s->replay[0]) put_command(f, s->replay);
         else fputs("<p class=\"muted\">no replay command recorded</p>\n", f);
         fputs("</div>\n", f);
     }

@@ -41,18 +41,26 @@ static bool unjudged(const struct sg_report_seed *s, int unused)
     return rp_seed_unjudged(s);
 }
 
-/* "seed 7: I5 <evidence>; replay: sagasim run ..." */
-static void seed_line(const struct sg_report_seed *s, char *out, size_t cap)
+static const char *replay_or_none(const struct sg_report_seed *s)
 {
-    snprintf(out, cap, "seed %" PRIu64 ": %s; replay: %s", s->seed,
-             s->first_violation[0] ? s->first_violation : "(no violation text)",
-             s->replay[0] ? s->replay : "(no replay command)");
+    return s->replay && s->replay[0] ? s->replay : "(no replay command)";
+}
+
+/* "seed 7: I5 <evidence>; replay: sagasim run ..." (escaped as an attribute) */
+static void put_seed_line(FILE *f, const struct sg_report_seed *s)
+{
+    char head[48];
+    snprintf(head, sizeof head, "seed %" PRIu64 ": ", s->seed);
+    rp_put_escaped(f, head, RP_ESC_ATTR);
+    rp_put_escaped(f, s->first_violation[0] ? s->first_violation : "(no violation text)",
+                   RP_ESC_ATTR);
+    rp_put_escaped(f, "; replay: ", RP_ESC_ATTR);
+    rp_put_escaped(f, replay_or_none(s), RP_ESC_ATTR);
 }
 
 static void put_failure(FILE *f, const struct sg_report *r, const char *type,
                         const char *headline, seed_pred pred, int arg)
 {
-    char line[1024];
     size_t n = 0;
     for (size_t k = 0; k < r->n_seeds; k++) n += pred(&r->seeds[k], arg);
     fputs("      <failure type=\"", f);
@@ -62,9 +70,8 @@ static void put_failure(FILE *f, const struct sg_report *r, const char *type,
     size_t shown = 0;
     for (size_t k = 0; k < r->n_seeds && shown < MESSAGE_SEEDS_MAX; k++) {
         if (!pred(&r->seeds[k], arg)) continue;
-        seed_line(&r->seeds[k], line, sizeof line);
         fputs(shown++ ? " | " : ": ", f);
-        rp_put_escaped(f, line, RP_ESC_ATTR);
+        put_seed_line(f, &r->seeds[k]);
     }
     if (n > shown) fprintf(f, " | and %zu more", n - shown);
     fputs("\">", f);
@@ -72,9 +79,13 @@ static void put_failure(FILE *f, const struct sg_report *r, const char *type,
     for (size_t k = 0; k < r->n_seeds && shown < RP_LIST_MAX; k++) {
         if (!pred(&r->seeds[k], arg)) continue;
         const struct sg_report_seed *s = &r->seeds[k];
-        snprintf(line, sizeof line, "seed %" PRIu64 " (hash %016" PRIx64 "): %s\n  replay: %s\n",
-                 s->seed, s->hash, s->first_violation, s->replay);
-        rp_put_escaped(f, line, RP_ESC_TEXT);
+        char head[64];
+        snprintf(head, sizeof head, "seed %" PRIu64 " (hash %016" PRIx64 "): ", s->seed, s->hash);
+        rp_put_escaped(f, head, RP_ESC_TEXT);
+        rp_put_escaped(f, s->first_violation, RP_ESC_TEXT);
+        rp_put_escaped(f, "\n  replay: ", RP_ESC_TEXT);
+        rp_put_escaped(f, replay_or_none(s), RP_ESC_TEXT);
+        rp_put_escaped(f, "\n", RP_ESC_TEXT);
         shown++;
     }
     if (n > shown) fprintf(f, "... and %zu more seeds (see report.json)\n", n - shown);

@@ -422,7 +422,7 @@ static enum sg_scenario_status load(const char *origin, const char *catalogue_na
     bool ok = pass(&w, check_syntax) && pass(&w, walk_document) && sg_scenario_finish(&w);
     SG_ASSERT_PURE(ok == !w.failed);
     if (!ok) return SG_SCENARIO_INVALID;
-    snprintf(built.scenario, sizeof built.scenario, "%s", found.name[0] ? found.name : origin);
+    built.scenario = origin;
     *rc = built;
     if (info) *info = found;
     return SG_SCENARIO_OK;
@@ -513,11 +513,7 @@ enum sg_scenario_status sg_scenario_load(const char *arg, uint64_t seed, struct 
     SG_ASSERT_PURE(err != NULL && cap > 0);
     struct sg_run_config built;
     enum sg_scenario_status st = SG_SCENARIO_NOT_FOUND;
-    if (strlen(arg) >= sizeof built.scenario) {
-        snprintf(err, cap, "%.80s...: a scenario name or path has at most %zu bytes", arg,
-                 sizeof built.scenario - 1);
-        st = SG_SCENARIO_INVALID;
-    } else if (sg_scenario_is_path(arg)) {
+    if (sg_scenario_is_path(arg)) {
         char *text = NULL;
         size_t len = 0;
         st = read_file(arg, &text, &len, err, cap);
@@ -527,9 +523,10 @@ enum sg_scenario_status sg_scenario_load(const char *arg, uint64_t seed, struct 
         size_t i = catalogue_find(arg);
         if (i < sg_catalogue_file_count) st = load_catalogue(i, seed, &built, info, err, cap);
         else unknown_name(arg, err, cap);
+        built.scenario = i < sg_catalogue_file_count ? sg_catalogue_files[i].name : NULL;
     }
     if (st != SG_SCENARIO_OK) return st;
-    snprintf(built.scenario, sizeof built.scenario, "%s", arg);
+    if (sg_scenario_is_path(arg)) built.scenario = arg;
     *rc = built;
     return st;
 }

@@ -32,11 +32,11 @@
 #include "run.h"
 
 enum {
-    SG_SCENARIO_NAME_MAX = 63,      /* bytes of a name (and of a path given to the CLI) */
+    SG_SCENARIO_NAME_MAX = 63,      /* bytes of a scenario's `name` (paths have no limit) */
     SG_SCENARIO_PURPOSE_MAX = 159,  /* bytes of the one-line purpose */
     SG_SCENARIO_FILE_MAX = 1 << 20, /* bytes of a scenario file */
-    SG_SCENARIO_ERR_LEN = 512,      /* an error buffer this large never truncates a path
-                                       of SG_SCENARIO_NAME_MAX bytes */
+    SG_SCENARIO_ERR_LEN = 8192,     /* an error buffer this large holds any path the OS
+                                       takes (PATH_MAX 4096) and the message */
 };
 
 enum sg_scenario_status {
@@ -57,7 +57,7 @@ bool sg_scenario_is_path(const char *arg);
 
 /* Loads the scenario arg (a catalogue name, or a path when sg_scenario_is_path) for seed.
  * On success *rc is sg_run_config_default(seed) changed by the file's keys, with
- * rc->scenario = arg, and *info (when not NULL) the file's name and purpose. On failure
+ * rc->scenario = arg (borrowed: arg must outlive *rc), and *info (when not NULL) the file's name and purpose. On failure
  * *rc and *info are unchanged and err holds one line without a newline (truncated to
  * cap; cap > 0). Catalogue files must also carry `name` (equal to the file name) and
  * `purpose`. */
@@ -67,8 +67,8 @@ SG_MUST_USE enum sg_scenario_status sg_scenario_load(const char *arg, uint64_t s
                                                      size_t cap);
 
 /* The same for a file's text in memory (len bytes; no NUL needed). origin names the text
- * in error messages. rc->scenario becomes the file's name, or origin when it has none
- * (truncated to fit). Never returns SG_SCENARIO_NOT_FOUND. */
+ * in error messages. rc->scenario becomes origin (borrowed); the file's `name` key is in
+ * info. Never returns SG_SCENARIO_NOT_FOUND. */
 SG_MUST_USE enum sg_scenario_status sg_scenario_load_text(const char *origin, const char *text,
                                                           size_t len, uint64_t seed,
                                                           struct sg_run_config *rc,

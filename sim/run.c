@@ -13,7 +13,7 @@ void sg_run_config_default(struct sg_run_config *rc, uint64_t seed)
 {
     memset(rc, 0, sizeof *rc);
     rc->seed = seed;
-    strcpy(rc->scenario, "default");
+    rc->scenario = "default";
     sg_config_default(&rc->cfg);
     sg_workload_config_default(&rc->wl);
     sg_world_options_default(&rc->world);

@@ -20,7 +20,7 @@
 
 struct sg_run_config {
     uint64_t seed;
-    char scenario[64];
+    const char *scenario;       /* its name or path (borrowed: outlives the config) */
     struct sg_config cfg;
     struct sg_workload_config wl;
     struct sg_world_options world;

@@ -99,7 +99,8 @@ static int setup(void **state)
     fx->seeds[1].ok = false;
     fx->seeds[1].failed[SG_I5] = 2;
     snprintf(fx->seeds[1].first_violation, sizeof fx->seeds[1].first_violation, VIOLATION);
-    snprintf(fx->seeds[1].replay, sizeof fx->seeds[1].replay, REPLAY);
+    static char replay[] = REPLAY;
+    fx->seeds[1].replay = replay;
     fx->timeline = (struct sg_report_timeline){2, "default, seed 2: the violation", fx->records,
                                                TRACE_N, HIGHLIGHT};
     fx->report = (struct sg_report){"default", "sagasim sweep --seeds 1..2", "sagasim 0.1.0 test",
