@@ -74,7 +74,10 @@ static void judge(struct ck_ctx *c)
     ck_check_i5(c);
     ck_check_i6(c);
     ck_check_i7(c);
-    if (c->in->liveness) ck_check_i8(c);
+    if (c->in->liveness) {
+        ck_check_i8(c);
+        ck_check_i8_creates(c);
+    }
     ck_check_i9(c);
     ck_check_i10(c);
 }

@@ -13,6 +13,7 @@
  * - I2: every withdrawal row matches some create of any outcome (unknown and failed calls
  *   may have taken effect, so they count as requests).
  * - I9: every OK create's withdrawal row exists.
+ * - I8 (its client side, after a heal phase): every create call got a definite answer.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -164,5 +165,52 @@ void ck_check_i9(struct ck_ctx *c)
                          "withdrawal %s answered OK to client %" PRIu32 " (key '%s', done %"
                          PRId64 ") does not exist", r->withdrawal_id, r->client, r->key,
                          r->complete_ns);
+    }
+}
+
+/* Whether a create attempt got an answer that ends its call (DESIGN §8.1: clients retry
+ * UNAVAILABLE, ABORTED and timeouts with the same key until one of these comes). */
+static bool definite(const struct sg_hist_rec *r)
+{
+    return r->outcome == SG_OUTCOME_OK || r->code == SG_CODE_FAILED_PRECONDITION ||
+           r->code == SG_CODE_INVALID_ARGUMENT;
+}
+
+/* I8 (creates, after a heal phase): every create call reached a definite answer. The
+ * attempts of one call share the client, the (user, key) and the payload; a call whose
+ * every attempt was turned away (ABORTED, UNAVAILABLE) or lost means the service refused
+ * a retry for good: for instance an expired lease answered ABORTED instead of being taken
+ * over, which no other invariant sees (no withdrawal exists to judge). */
+void ck_check_i8_creates(struct ck_ctx *c)
+{
+    const struct ck_index *ix = &c->w->hc_by_userkey;
+    for (size_t i = 0; i < ix->n;) {
+        size_t j = i + 1;
+        while (j < ix->n && same_user_key(&ix->k[i], &ix->k[j])) j++;
+        for (size_t a = i; a < j; a++) { /* each (client, payload) once: its first attempt */
+            const struct ck_hcreate *h = &c->w->hc[ix->k[a].idx];
+            bool first = true, answered = false;
+            size_t attempts = 0;
+            const struct sg_hist_rec *last = h->rec;
+            for (size_t b = i; b < j; b++) {
+                const struct ck_hcreate *o = &c->w->hc[ix->k[b].idx];
+                if (o->rec->client != h->rec->client || memcmp(o->hash, h->hash, SG_HASH_LEN))
+                    continue;
+                if (b < a) first = false;
+                attempts++;
+                answered |= definite(o->rec);
+                if (o->rec->invoke_ns >= last->invoke_ns) last = o->rec;
+            }
+            if (!first) continue;
+            c->out->checked[SG_I8]++;
+            if (!answered)
+                ck_violation(c, SG_I8, last->withdrawal_id,
+                             "create of user %s key '%s' by client %" PRIu32 " got no definite "
+                             "answer after the heal phase: %zu attempts, the last answered %s",
+                             h->req.user_id, h->req.key, h->rec->client, attempts,
+                             last->outcome == SG_OUTCOME_UNKNOWN && last->code == 0
+                                 ? "nothing" : sg_code_name(last->code));
+        }
+        i = j;
     }
 }

@@ -196,6 +196,7 @@ void ck_check_i5(struct ck_ctx *c);
 void ck_check_i6(struct ck_ctx *c);
 void ck_check_i7(struct ck_ctx *c);
 void ck_check_i8(struct ck_ctx *c);
+void ck_check_i8_creates(struct ck_ctx *c); /* check_idem.c */
 void ck_check_i9(struct ck_ctx *c);
 void ck_check_i10(struct ck_ctx *c);
 

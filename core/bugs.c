@@ -43,6 +43,8 @@ static const struct sg_bug_info bugs[SG_BUG_COUNT] = {
         "the orchestrator's database uses journal_mode=DELETE with synchronous=NORMAL"},
     [SG_BUG_DROP_TRACE] = {"drop-trace", 10, "default",
         "identity and risk emit their decisions under a new trace id"},
+    [SG_BUG_EXPIRED_LEASE_ABORTS] = {"expired-lease-aborts", 8, "lease-expiry",
+        "a reservation whose lease expired answers ABORTED instead of being taken over"},
 };
 
 const struct sg_bug_info *sg_bug_info(enum sg_bug bug)

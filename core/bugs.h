@@ -29,6 +29,7 @@ enum sg_bug {
     SG_BUG_ACK_BEFORE_COMMIT,    /* I9 */
     SG_BUG_JOURNAL_NORMAL,       /* I9 */
     SG_BUG_DROP_TRACE,           /* I10 */
+    SG_BUG_EXPIRED_LEASE_ABORTS, /* I8 */
     SG_BUG_COUNT,
 };
 

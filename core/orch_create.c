@@ -78,7 +78,11 @@ static bool answer_existing(struct sg_orch *o, const struct sg_orch_work *w,
                           "storage unavailable", NULL, NULL);
         return true;
     }
-    if (strcmp(row->status, "RESERVED") == 0 && now < row->lease_expires_ns) {
+    /* PLANTED BUG expired-lease-aborts: an expired lease is answered like a live one, so
+     * a reservation whose owner crashed is never taken over and its key is stuck. */
+    bool live = now < row->lease_expires_ns ||
+                sg_bug_on(o->svc.cfg->bugs, SG_BUG_EXPIRED_LEASE_ABORTS);
+    if (strcmp(row->status, "RESERVED") == 0 && live) {
         sg_orch_reply(o, w->client, w->correlation_id, w->trace_id, SG_CODE_ABORTED,
                       "a request with this idempotency_key is in progress",
                       row->withdrawal_id, NULL);

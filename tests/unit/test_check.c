@@ -661,6 +661,38 @@ static void check__i8__group_behind_log_end(void **state)
     assert_true(run(f, false, &out)); /* no heal phase: not judged */
 }
 
+/* A create turned away for good (every attempt ABORTED: an expired lease never taken
+ * over) is a liveness violation; the same chain ended by an OK is not. */
+static void check__i8__create_without_definite_answer(void **state)
+{
+    struct fx *f = *state;
+    for (int i = 0; i < 3; i++) {
+        struct sg_hist_rec *r = hist_add(f, SG_OP_CREATE, W1, SG_OUTCOME_FAIL, NULL);
+        snprintf(r->key, sizeof r->key, "key-stuck");
+        r->client = 9;
+        r->code = SG_CODE_ABORTED;
+    }
+    const struct sg_violation *v = expect(f, true, SG_I8, true);
+    assert_non_null(strstr(v->summary, "key-stuck"));
+    assert_non_null(strstr(v->summary, "3 attempts, the last answered ABORTED"));
+    struct sg_check_report out;
+    assert_true(run(f, false, &out)); /* no heal phase: not judged */
+}
+
+static void check__i8__create_answered_after_aborts__passes(void **state)
+{
+    struct fx *f = *state;
+    for (int i = 0; i < 3; i++) {
+        struct sg_hist_rec *r = hist_add(f, SG_OP_CREATE, W1, SG_OUTCOME_FAIL, NULL);
+        r->code = i == 0 ? SG_CODE_UNAVAILABLE : SG_CODE_ABORTED;
+        r->outcome = i == 0 ? SG_OUTCOME_UNKNOWN : SG_OUTCOME_FAIL;
+    }
+    hist_add(f, SG_OP_CREATE, W1, SG_OUTCOME_OK, "COMPLETED"); /* the same call, answered */
+    struct sg_check_report out;
+    assert_true(run(f, true, &out));
+    assert_true(out.checked[SG_I8] > 0);
+}
+
 static void check__i9__ok_create_without_withdrawal(void **state)
 {
     struct fx *f = *state;
@@ -751,6 +783,8 @@ int main(void)
         T(check__i7__completed_without_identity_approval),
         T(check__i7__failure_reason_differs),
         T(check__i8__group_behind_log_end),
+        T(check__i8__create_without_definite_answer),
+        T(check__i8__create_answered_after_aborts__passes),
         T(check__i9__ok_create_without_withdrawal),
         T(check__i10__outbox_trace_differs),
         T(check__poison_records__are_ignored),
