@@ -86,6 +86,7 @@ int sg_cmd_sweep(int argc, char **argv);
 int sg_cmd_bench(int argc, char **argv);
 int sg_cmd_shrink(int argc, char **argv);
 int sg_cmd_replay(int argc, char **argv);
+int sg_cmd_replay_fuzz(int argc, char **argv); /* replay --fuzz-input TARGET FILE */
 int sg_cmd_list(int argc, char **argv); /* bugs, scenarios, crashpoints */
 int sg_cmd_live(int argc, char **argv); /* live up|status|logs|down|demo|node */
 

@@ -28,9 +28,12 @@ static const char shrink_usage[] =
 
 static const char replay_usage[] =
     "usage: sagasim replay --tape FILE [--report DIR]\n"
+    "       sagasim replay --fuzz-input fuzz_idempotency FILE [--bug NAME]...\n"
     "\n"
     "Runs the run a fault tape describes and judges it; output and exit codes as run.\n"
-    "  --report DIR  write the report of the replayed run, with its timeline picture\n";
+    "  --report DIR  write the report of the replayed run, with its timeline picture\n"
+    "With --fuzz-input, re-runs a fuzzer's input (a crash file or corpus entry) as the\n"
+    "target does: prints the decoded operations, the verdict and the violation.\n";
 
 /* What a shrinking test must reproduce: the invariant of the first violation. */
 struct target {
@@ -189,6 +192,7 @@ int sg_cmd_shrink(int argc, char **argv)
 
 int sg_cmd_replay(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--fuzz-input") == 0) return sg_cmd_replay_fuzz(argc, argv);
     struct sg_cli_opts o;
     int p = sg_cli_parse(argc, argv, "replay", replay_usage, "tape,report", &o);
     if (p != 0) return p < 0 ? SG_EXIT_OK : p;
