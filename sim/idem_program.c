@@ -364,7 +364,7 @@ static bool step(struct prog *p, const struct sg_idem_op *op)
         sg_vfs_fail_next_sync(&p->w->vfs, "/n1/", 1);
         break;
     case SG_IDEM_WAIT: return run_for(p, (1 + (int64_t)op->a) * MS);
-    default: SG_ASSERT_PURE(!"unknown opcode");
+    default: sg_panic_default(__FILE_NAME__, __LINE__, "unknown opcode");
     }
     return run_for(p, 1 * MS);
 }
