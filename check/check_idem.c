@@ -16,6 +16,7 @@
  * - I8 (its client side, after a heal phase): every create call got a definite answer.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check_int.h"
@@ -33,10 +34,18 @@ static void i1_one_per_key(struct ck_ctx *c)
         size_t j = i + 1;
         while (j < ix->n && same_user_key(&ix->k[i], &ix->k[j])) j++;
         c->out->checked[SG_I1]++;
-        if (j - i > 1)
-            ck_violation(c, SG_I1, ix->k[i + 1].s3,
-                         "user %s key '%s' has %zu withdrawals: %s and %s", ix->k[i].s1,
-                         ix->k[i].s2, j - i, ix->k[i].s3, ix->k[i + 1].s3);
+        if (j - i > 1) { /* name them all, up to three, then how many more */
+            char ids[3 * (SG_UUID_LEN + 2) + 24] = "";
+            size_t used = 0, shown = j - i < 3 ? j - i : 3;
+            for (size_t k = 0; k < shown; k++)
+                used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%s",
+                                         k == 0 ? "" : k + 1 == j - i ? " and " : ", ",
+                                         ix->k[i + k].s3);
+            if (j - i > shown) snprintf(ids + used, sizeof ids - used, " and %zu more",
+                                        j - i - shown);
+            ck_violation(c, SG_I1, ix->k[i + 1].s3, "user %s key '%s' has %zu withdrawals: %s",
+                         ix->k[i].s1, ix->k[i].s2, j - i, ids);
+        }
         i = j;
     }
 }

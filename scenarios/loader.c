@@ -274,8 +274,21 @@ static bool unknown_key(struct sg_walker *w, const struct sg_table *t, const cha
             near = t->keys[i].name;
         }
     }
-    char hint[64] = "";
-    if (near) snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
+    size_t len = strlen(name);
+    for (size_t i = 0; !near && len >= 3 && i < t->count; i++) /* "torn" -> "torn_pct" */
+        if (strncmp(t->keys[i].name, name, len) == 0 ||
+            strncmp(name, t->keys[i].name, strlen(t->keys[i].name)) == 0)
+            near = t->keys[i].name;
+    char hint[SG_WALK_TABLE_MAX * 24 + 32] = "";
+    if (near) {
+        snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
+    } else { /* no near name: say what the section takes */
+        size_t used = (size_t)snprintf(hint, sizeof hint, " (known keys:");
+        for (size_t i = 0; i < t->count && used < sizeof hint; i++)
+            used += (size_t)snprintf(hint + used, sizeof hint - used, "%s %s", i ? "," : "",
+                                     t->keys[i].name);
+        if (used < sizeof hint) snprintf(hint + used, sizeof hint - used, ")");
+    }
     if (*where)
         return sg_walk_fail(w, key->start_mark, "unknown key '%.40s' in %s%s", name, where, hint);
     return sg_walk_fail(w, key->start_mark, "unknown key '%.40s' at the top level%s", name, hint);

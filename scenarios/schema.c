@@ -414,6 +414,15 @@ static bool parse_node(const char *s, bool clients_ok, uint32_t *id_out)
     return true;
 }
 
+/* Removes ASCII spaces at both ends, in place. */
+static void trim_spaces(char *s)
+{
+    size_t n = strlen(s), start = 0;
+    while (n > 0 && s[n - 1] == ' ') s[--n] = '\0';
+    while (s[start] == ' ') start++;
+    memmove(s, s + start, n - start + 1);
+}
+
 static bool bad_node(struct sg_walker *w, const yaml_event_t *v, const char *text,
                      bool clients_ok)
 {
@@ -435,15 +444,18 @@ static bool set_kind(struct sg_walker *w, struct sched_spec *spec, const yaml_ev
         if (!parse_node(text, clients_ok, &spec->f.a)) return bad_node(w, v, text, clients_ok);
     } else {
         const char *arrow = strstr(text, "->");
-        char from[24];
+        char from[24], to[24];
         size_t n = arrow ? (size_t)(arrow - text) : 0;
-        if (!arrow || n >= sizeof from)
+        if (!arrow || n >= sizeof from || strlen(arrow + 2) >= sizeof to)
             return sg_walk_fail(w, v->start_mark, "%s: '%.40s' is not FROM->TO (e.g."
                                 " broker->orchestrator)", w->key, text);
         memcpy(from, text, n);
         from[n] = '\0';
+        strcpy(to, arrow + 2);
+        trim_spaces(from); /* "broker -> orchestrator" reads as written */
+        trim_spaces(to);
         if (!parse_node(from, true, &spec->f.a)) return bad_node(w, v, from, true);
-        if (!parse_node(arrow + 2, true, &spec->f.b)) return bad_node(w, v, arrow + 2, true);
+        if (!parse_node(to, true, &spec->f.b)) return bad_node(w, v, to, true);
         if (spec->f.a == spec->f.b)
             return sg_walk_fail(w, v->start_mark, "%s: a link needs two different nodes",
                                 w->key);
@@ -625,6 +637,22 @@ static const struct sg_key phases_keys[] = {
 };
 static const struct sg_table phases_table = TABLE(phases_keys);
 
+/* Nodes must all be up while withdrawals may still start: a stagger longer than the safety
+ * phase would leave a node down for the whole workload (a seed once made 5 withdrawals). */
+static bool set_phases(struct sg_walker *w, const struct sg_key *k, void *target,
+                       const yaml_event_t *v)
+{
+    uint32_t seen = 0;
+    yaml_mark_t marks[SG_WALK_TABLE_MAX];
+    if (!walk_section(w, k, target, v, &seen, marks)) return false;
+    const struct sg_run_config *rc = w->rc;
+    if (rc->stagger_max_ns < rc->safety_ns) return true;
+    size_t stagger = key_index(&phases_table, "stagger_max");
+    size_t at = seen >> stagger & 1u ? stagger : key_index(&phases_table, "safety");
+    return sg_walk_fail(w, marks[at], "phases: stagger_max must be shorter than the safety"
+                        " phase (nodes would start after the workload)");
+}
+
 static bool parse_invariant(const char *s, uint32_t *n_out)
 {
     uint64_t n = 0;
@@ -705,7 +733,7 @@ static const struct sg_key top_keys[] = {
     CUSTOM("faults", set_faults),
     CUSTOM("scheduled", set_scheduled),
     CUSTOM("crash_at", set_crash_at),
-    {.name = "phases", .set = set_section, .offset = 0, .sub = &phases_table},
+    {.name = "phases", .set = set_phases, .offset = 0, .sub = &phases_table},
     CUSTOM("invariants", set_invariants),
 };
 const struct sg_table sg_scenario_schema = TABLE(top_keys);

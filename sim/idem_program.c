@@ -131,11 +131,13 @@ static void fail(struct prog *p, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The orchestrator's wall-clock offset at virtual time t (its clock jumps only). */
+/* The orchestrator's wall-clock offset for an event at virtual time t (its clock jumps
+ * only). A jump made at time j lands after every event at j has run (the operation runs
+ * between steps), so it counts for events after j only. */
 static int64_t offset_at(const struct prog *p, int64_t t)
 {
     int64_t off = 0;
-    for (size_t i = 0; i < p->n_jumps && p->jumps[i].at_ns <= t; i++) off = p->jumps[i].offset_ns;
+    for (size_t i = 0; i < p->n_jumps && p->jumps[i].at_ns < t; i++) off = p->jumps[i].offset_ns;
     return off;
 }
 

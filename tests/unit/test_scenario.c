@@ -147,7 +147,7 @@ static void scenario__catalogue_lists_sorted_entries__each_with_a_purpose(void *
     static const char *const sorted[] = {
         "broker-restarts", "calm",          "clock-skew",      "coverage",
         "crash-storm",     "default",       "disk-faults",     "duplicate-storm",
-        "lease-race",      "partition-heal", "poison",         "power-loss",
+        "lease-expiry",    "lease-race",    "partition-heal", "poison",         "power-loss",
         "reference-flows", "reordering",    "slow-identity",   "swarm"};
     assert_int_equal(sg_scenario_count(), sizeof sorted / sizeof sorted[0]);
     for (size_t i = 0; i < sg_scenario_count(); i++) {
@@ -291,6 +291,41 @@ static void scenario__unknown_key_is_error__with_file_line_column_and_key(void *
                  "unknown key 'worklaod' at the top level (did you mean 'workload'?)");
     expect_error("scheduled:\n  - {at: 1s, crash: risk, whne: 2s}\n", "2:27",
                  "unknown key 'whne' in scheduled[0]");
+}
+
+/* A key that starts another key's name gets that one suggested; a key with nothing near
+ * gets the section's keys listed (issue: loader messages that do not help). */
+static void scenario__unknown_key_hints__prefixes_and_known_keys(void **state)
+{
+    (void)state;
+    expect_error("faults:\n  torn: 50\n", "2:3",
+                 "unknown key 'torn' in faults (did you mean 'torn_pct'?)");
+    expect_error("scheduled:\n  - {at: 1s, poison: identity}\n", "2:14",
+                 "unknown key 'poison' in scheduled[0] (known keys: at, until, by, crash,"
+                 " isolate, oneway, clock_jump, fsync_fail)");
+}
+
+static void scenario__oneway_with_spaces_around_the_arrow__reads_as_written(void **state)
+{
+    (void)state;
+    struct sg_run_config rc = load_ok(
+        "scheduled:\n  - {at: 1s, until: 2s, oneway: \"broker -> orchestrator\"}\n");
+    assert_int_equal(rc.world.scheduled_count, 1);
+    assert_int_equal(rc.world.scheduled[0].a, SG_NODE_BROKER);
+    assert_int_equal(rc.world.scheduled[0].b, SG_NODE_ORCH);
+    expect_error("scheduled:\n  - {at: 1s, until: 2s, oneway: \"broker -> nobody\"}\n", "2:33",
+                 "'nobody' is not a node");
+}
+
+static void scenario__stagger_longer_than_safety__is_error(void **state)
+{
+    (void)state;
+    expect_error("phases: {stagger_max: 30s}\n", "1:10",
+                 "phases: stagger_max must be shorter than the safety phase");
+    expect_error("phases: {safety: 2s}\n", "1:10",
+                 "phases: stagger_max must be shorter than the safety phase");
+    struct sg_run_config rc = load_ok("phases: {safety: 2s, stagger_max: 1s}\n");
+    assert_int_equal(rc.stagger_max_ns, 1000000000LL);
 }
 
 static void scenario__wrong_type_is_error__for_mapping_list_and_value(void **state)
@@ -569,6 +604,9 @@ int main(void)
         cmocka_unit_test(scenario__octal_looking_number_is_rejected__not_read_as_8_or_10),
         cmocka_unit_test(scenario__out_of_range_values_are_errors__with_the_range),
         cmocka_unit_test(scenario__unknown_key_is_error__with_file_line_column_and_key),
+        cmocka_unit_test(scenario__unknown_key_hints__prefixes_and_known_keys),
+        cmocka_unit_test(scenario__oneway_with_spaces_around_the_arrow__reads_as_written),
+        cmocka_unit_test(scenario__stagger_longer_than_safety__is_error),
         cmocka_unit_test(scenario__wrong_type_is_error__for_mapping_list_and_value),
         cmocka_unit_test(scenario__duplicate_key_is_error__naming_the_first_line),
         cmocka_unit_test(scenario__yaml_syntax_error_is_error__with_its_line),
