@@ -89,5 +89,7 @@ int sg_cmd_replay(int argc, char **argv);
 int sg_cmd_replay_fuzz(int argc, char **argv); /* replay --fuzz-input TARGET FILE */
 int sg_cmd_list(int argc, char **argv); /* bugs, scenarios, crashpoints */
 int sg_cmd_live(int argc, char **argv); /* live up|status|logs|down|demo|node */
+struct sg_live_opts;
+int sg_cmd_live_chaos(const struct sg_live_opts *o, int argc, char **argv); /* live chaos */
 
 #endif

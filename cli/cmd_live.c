@@ -24,6 +24,13 @@ static const char usage[] =
     "  down    stop every node gracefully (SIGTERM, then SIGKILL after 10 s)\n"
     "  demo    up, then the reference README's calls, one withdrawal followed to its end,\n"
     "          and how to call the service from other clients [--once: down at the end]\n"
+    "  load    drive the gRPC API (new keys, exact retries, concurrent duplicates, gets),\n"
+    "          record the client history to DIR/history.jsonl, print rate and latency\n"
+    "          [--rate R] [--duration T] [--clients C] [--dup-rate PCT] [--seed N]\n"
+    "  chaos   up + load + a nemesis that SIGKILLs (and restarts) or SIGSTOPs a node every\n"
+    "          --kill-every (default 2s); then heal, settle, stop, and judge I1-I10 with the\n"
+    "          simulator's checker [--duration T] [--seed N] [--bug NAME] [--report DIR]\n"
+    "          (exit 0 every invariant held, 1 violation)\n"
     "  node    run one node in the foreground (what `up` starts): --role ROLE\n"
     "\n"
     "options:\n"
@@ -38,6 +45,18 @@ static int bad(const char *what, const char *arg)
 {
     fprintf(stderr, "sagasim live: %s '%s' (see sagasim live --help)\n", what, arg ? arg : "");
     return SG_EXIT_USAGE;
+}
+
+/* "30s", "500ms", "5m", or plain seconds; -1 when malformed. */
+static int64_t parse_duration_ms(const char *s)
+{
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || v <= 0 || v > 86400000LL) return -1;
+    if (strcmp(end, "") == 0 || strcmp(end, "s") == 0) return v * 1000;
+    if (strcmp(end, "ms") == 0) return v;
+    if (strcmp(end, "m") == 0) return v * 60000;
+    return -1;
 }
 
 static int parse_role(const char *s)
@@ -65,7 +84,10 @@ static int parse(int argc, char **argv, struct sg_live_opts *o, char **bug_names
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes = strcmp(a, "--data") == 0 || strcmp(a, "--base-port") == 0 ||
                      strcmp(a, "--grpc") == 0 || strcmp(a, "--bug") == 0 ||
-                     strcmp(a, "--role") == 0;
+                     strcmp(a, "--role") == 0 || strcmp(a, "--rate") == 0 ||
+                     strcmp(a, "--duration") == 0 || strcmp(a, "--clients") == 0 ||
+                     strcmp(a, "--dup-rate") == 0 || strcmp(a, "--seed") == 0 ||
+                     strcmp(a, "--kill-every") == 0 || strcmp(a, "--report") == 0;
         if (takes && !val) return bad("missing value for", a);
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage, stdout);
@@ -88,6 +110,25 @@ static int parse(int argc, char **argv, struct sg_live_opts *o, char **bug_names
             int r = parse_role(val);
             if (r < 0) return bad("unknown role (broker, orchestrator, identity, risk)", val);
             o->role = (enum sg_role)r;
+        } else if (strcmp(a, "--rate") == 0 || strcmp(a, "--clients") == 0 ||
+                   strcmp(a, "--dup-rate") == 0 || strcmp(a, "--seed") == 0) {
+            uint64_t v = 0;
+            if (!sg_cli_parse_u64(val, &v) || v > 1000000) return bad("bad number", val);
+            if (a[2] == 'r') o->rate = (double)v;
+            else if (a[2] == 'c') {
+                if (v == 0 || v > 256) return bad("--clients must be 1..256, got", val);
+                o->clients = (uint32_t)v;
+            } else if (a[2] == 'd') {
+                if (v > 100) return bad("--dup-rate is a percentage (0..100), got", val);
+                o->dup_pct = (uint32_t)v;
+            } else o->seed = v;
+        } else if (strcmp(a, "--duration") == 0 || strcmp(a, "--kill-every") == 0) {
+            int64_t ms = parse_duration_ms(val);
+            if (ms <= 0) return bad("bad duration (e.g. 30s, 500ms, 5m)", val);
+            if (a[2] == 'd') o->duration_ms = ms;
+            else o->kill_every_ms = ms;
+        } else if (strcmp(a, "--report") == 0) {
+            o->report_dir = val;
         } else if (strcmp(a, "--follow") == 0 || strcmp(a, "-f") == 0) {
             o->follow = true;
         } else if (strcmp(a, "--once") == 0) {
@@ -113,7 +154,9 @@ int sg_cmd_live(int argc, char **argv)
         return argc < 2 ? SG_EXIT_USAGE : SG_EXIT_OK;
     }
     struct sg_live_opts o = {.data_dir = "sagasim-live", .role = SG_ROLE_COUNT,
-                             .role_filter = -1, .self_exe = "/proc/self/exe"};
+                             .role_filter = -1, .self_exe = "/proc/self/exe", .rate = 100,
+                             .duration_ms = 30000, .clients = 8, .dup_pct = 5, .seed = 1,
+                             .kill_every_ms = 2000};
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n > 0) {
@@ -132,6 +175,8 @@ int sg_cmd_live(int argc, char **argv)
     else if (strcmp(cmd, "down") == 0) rc = sg_live_down(&o);
     else if (strcmp(cmd, "logs") == 0) rc = sg_live_logs(&o);
     else if (strcmp(cmd, "demo") == 0) rc = sg_live_demo(&o);
+    else if (strcmp(cmd, "load") == 0) rc = sg_live_load_cmd(&o);
+    else if (strcmp(cmd, "chaos") == 0) rc = sg_cmd_live_chaos(&o, argc, argv);
     else if (strcmp(cmd, "node") == 0) {
         if (o.role == SG_ROLE_COUNT) rc = bad("live node needs", "--role");
         else {

@@ -35,6 +35,14 @@ struct sg_live_opts {
     bool once;                 /* live demo --once */
     int role_filter;           /* live logs ROLE: enum sg_role, or -1 for all */
     const char *self_exe;      /* this program, to start nodes with */
+    /* live load / chaos / bench */
+    double rate;               /* fresh creates per second (0: as fast as possible) */
+    int64_t duration_ms;
+    uint32_t clients;
+    uint32_t dup_pct;
+    uint64_t seed;
+    int64_t kill_every_ms;     /* live chaos */
+    const char *report_dir;    /* live chaos --report DIR */
 };
 
 int sg_live_node_main(const struct sg_live_opts *o);
@@ -43,6 +51,7 @@ int sg_live_status(const struct sg_live_opts *o);
 int sg_live_down(const struct sg_live_opts *o);
 int sg_live_logs(const struct sg_live_opts *o);
 int sg_live_demo(const struct sg_live_opts *o);
+int sg_live_load_cmd(const struct sg_live_opts *o);
 
 /* The configuration every live node runs with: DESIGN §8's defaults, no random
  * rejections (decisions still follow the deny list and the per-asset limits). */

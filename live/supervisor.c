@@ -232,8 +232,9 @@ int sg_live_up(const struct sg_live_opts *in, bool quiet)
                     sg_live_net_port(o.base_port, sg_role_node_id(role)));
     }
     reap();
-    if (code == 0) printf("grpc=%s\ndata=%s\n", o.grpc_addr, o.data_dir);
-    else fprintf(stderr, "sagasim live up: failed; `sagasim live down --data %s` stops the "
+    if (code == 0) {
+        if (!quiet) printf("grpc=%s\ndata=%s\n", o.grpc_addr, o.data_dir);
+    } else fprintf(stderr, "sagasim live up: failed; `sagasim live down --data %s` stops the "
                          "nodes that did start\n", o.data_dir);
 done:
     free(grpc_owned);

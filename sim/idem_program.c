@@ -399,7 +399,7 @@ static bool settle(struct prog *p)
         if (!open) break;
         if (!run_for(p, 1500 * MS)) return false;
     }
-    return run_for(p, p->cfg.saga_deadline_ns + 10000 * MS);
+    return run_for(p, p->cfg.saga_deadline_ns + 1000 * MS); /* deadlines fire, queues drain */
 }
 
 static void judge_end(struct prog *p)
