@@ -52,6 +52,7 @@ int sg_live_down(const struct sg_live_opts *o);
 int sg_live_logs(const struct sg_live_opts *o);
 int sg_live_demo(const struct sg_live_opts *o);
 int sg_live_load_cmd(const struct sg_live_opts *o);
+int sg_live_bench_cmd(const struct sg_live_opts *o);
 
 /* The configuration every live node runs with: DESIGN §8's defaults, no random
  * rejections (decisions still follow the deny list and the per-asset limits). */

@@ -435,6 +435,7 @@ bool sg_idem_run(const struct sg_idem_program *prog, uint64_t bugs, struct sg_id
     p->cfg.risk_reject_num = 0;
     p->cfg.lease_ttl_ns = 1000 * MS;
     p->cfg.saga_deadline_ns = 5000 * MS;
+    p->cfg.work_delay_max_ns = 10 * MS; /* work steps outlive a few operations: interleavings */
     p->cfg.bugs = bugs;
     struct sg_world_options opt;
     sg_world_options_default(&opt);
