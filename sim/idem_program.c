@@ -143,14 +143,17 @@ static int64_t offset_at(const struct prog *p, int64_t t)
 
 /* ABORTED at decision time d is allowed while another attempt for the key holds a live
  * lease: one arrived (1 ms after it was sent) no more than lease_ttl earlier by the
- * orchestrator's own wall clock. */
+ * orchestrator's own wall clock, or one arrived while this call's work step was pending
+ * and took the key over (this attempt is fenced out and told to retry). */
 static bool lease_could_be_live(const struct prog *p, const struct call *c, int64_t d)
 {
+    int64_t arrived = c->sent_ns + 1 * MS;
     for (size_t i = 0; i < p->n_calls; i++) {
         const struct call *o = &p->calls[i];
         if (o == c || o->slot != c->slot) continue;
         int64_t r = o->sent_ns + 1 * MS;
         if (r > d) continue;
+        if (r >= arrived) return true; /* a takeover under this call's pending work */
         if (d + offset_at(p, d) < r + offset_at(p, r) + p->cfg.lease_ttl_ns + 1 * MS) return true;
     }
     return false;
