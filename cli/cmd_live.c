@@ -34,6 +34,7 @@ static const char usage[] =
     "  bench   end-to-end withdrawals/s (create acknowledged -> terminal) and create\n"
     "          latency p50/p99/max at synchronous=FULL, as fast as --clients (16) go for\n"
     "          --duration (10s); starts and stops the nodes unless they were running\n"
+    "  console run the read-only web console in the foreground (what `up` starts)\n"
     "  node    run one node in the foreground (what `up` starts): --role ROLE\n"
     "\n"
     "options:\n"
@@ -41,6 +42,7 @@ static const char usage[] =
     "  --base-port P     node ports P+1..P+4 (default 9100, or the one `up` recorded)\n"
     "  --grpc HOST:PORT  the gRPC address (default 127.0.0.1:9000, or the recorded one)\n"
     "  --bug NAME        start the nodes with a planted bug (sagasim bugs), repeatable\n"
+    "  --console ADDR    the read-only web console (default 127.0.0.1:8080; off: none)\n"
     "\n"
     "exit codes: 0 ok, 1 failure (a node did not come up, a call failed), 2 bad usage\n";
 
@@ -90,7 +92,8 @@ static int parse(int argc, char **argv, struct sg_live_opts *o, char **bug_names
                      strcmp(a, "--role") == 0 || strcmp(a, "--rate") == 0 ||
                      strcmp(a, "--duration") == 0 || strcmp(a, "--clients") == 0 ||
                      strcmp(a, "--dup-rate") == 0 || strcmp(a, "--seed") == 0 ||
-                     strcmp(a, "--kill-every") == 0 || strcmp(a, "--report") == 0;
+                     strcmp(a, "--kill-every") == 0 || strcmp(a, "--report") == 0 ||
+                     strcmp(a, "--console") == 0;
         if (takes && !val) return bad("missing value for", a);
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage, stdout);
@@ -132,6 +135,8 @@ static int parse(int argc, char **argv, struct sg_live_opts *o, char **bug_names
             else o->kill_every_ms = ms;
         } else if (strcmp(a, "--report") == 0) {
             o->report_dir = val;
+        } else if (strcmp(a, "--console") == 0) {
+            o->console_addr = val;
         } else if (strcmp(a, "--follow") == 0 || strcmp(a, "-f") == 0) {
             o->follow = true;
         } else if (strcmp(a, "--once") == 0) {
@@ -185,6 +190,10 @@ int sg_cmd_live(int argc, char **argv)
     else if (strcmp(cmd, "demo") == 0) rc = sg_live_demo(&o);
     else if (strcmp(cmd, "load") == 0) rc = sg_live_load_cmd(&o);
     else if (bench) rc = sg_live_bench_cmd(&o);
+    else if (strcmp(cmd, "console") == 0) {
+        if (!o.console_addr) o.console_addr = "127.0.0.1:8080";
+        rc = sg_live_console_main(&o);
+    }
     else if (strcmp(cmd, "chaos") == 0) rc = sg_cmd_live_chaos(&o, argc, argv);
     else if (strcmp(cmd, "node") == 0) {
         if (o.role == SG_ROLE_COUNT) rc = bad("live node needs", "--role");

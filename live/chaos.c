@@ -50,6 +50,23 @@ static void note(struct sg_chaos_result *r, int64_t t0, enum sg_role role, int w
     r->events[r->n_events++] = (struct sg_chaos_event){sg_live_mono_ns() - t0, role, what};
 }
 
+/* DATA/chaos.json for the console: the kills so far and the verdict (running, ok or
+ * violation); replaced atomically. */
+static void publish(const struct sg_live_opts *o, const struct sg_chaos_result *r,
+                    const char *verdict)
+{
+    char *tmp = sg_live_path(o->data_dir, NULL, "chaos.json.tmp");
+    char *path = sg_live_path(o->data_dir, NULL, "chaos.json");
+    FILE *f = fopen(tmp, "w");
+    if (f) {
+        fprintf(f, "{\"kills\":%llu,\"pauses\":%llu,\"verdict\":\"%s\"}\n",
+                (unsigned long long)r->kills, (unsigned long long)r->pauses, verdict);
+        if (fclose(f) == 0) rename(tmp, path);
+    }
+    free(tmp);
+    free(path);
+}
+
 /* One nemesis step: kill (and restart) or pause (and resume) a node. */
 static void strike(const struct sg_live_opts *o, uint64_t *rng, int64_t t0,
                    struct sg_chaos_result *r)
@@ -171,6 +188,7 @@ bool sg_live_chaos(const struct sg_live_opts *in, struct sg_chaos_result *r, cha
             int64_t wait = next - sg_live_mono_ns();
             if (wait > 0) sg_live_sleep_ms((unsigned)(wait / MS));
             strike(&o, &rng, t0, r);
+            publish(&o, r, "running");
             fprintf(stderr, "chaos %5.1fs: kills=%llu pauses=%llu\n",
                     (double)(sg_live_mono_ns() - t0) / 1e9, (unsigned long long)r->kills,
                     (unsigned long long)r->pauses);
@@ -193,6 +211,7 @@ bool sg_live_chaos(const struct sg_live_opts *in, struct sg_chaos_result *r, cha
         ok = false;
     }
     if (ok) ok = judge(&o, r, err, cap);
+    publish(&o, r, !ok ? "error" : r->ok ? "ok" : "violation");
     free(grpc_owned);
     return ok;
 }

@@ -43,6 +43,7 @@ struct sg_live_opts {
     uint64_t seed;
     int64_t kill_every_ms;     /* live chaos */
     const char *report_dir;    /* live chaos --report DIR */
+    const char *console_addr;  /* NULL: the one in live.conf, else 127.0.0.1:8080; "off" */
 };
 
 int sg_live_node_main(const struct sg_live_opts *o);
@@ -53,6 +54,7 @@ int sg_live_logs(const struct sg_live_opts *o);
 int sg_live_demo(const struct sg_live_opts *o);
 int sg_live_load_cmd(const struct sg_live_opts *o);
 int sg_live_bench_cmd(const struct sg_live_opts *o);
+int sg_live_console_main(const struct sg_live_opts *o);
 
 /* The configuration every live node runs with: DESIGN §8's defaults, no random
  * rejections (decisions still follow the deny list and the per-asset limits). */

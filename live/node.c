@@ -25,6 +25,7 @@
 #include "ingress.h"
 #include "net.h"
 #include "paths.h"
+#include "snapshot.h"
 #include "wire.h"
 
 enum { DRAIN_MS = 3000, DRAIN_POLL_MS = 20 };
@@ -40,6 +41,8 @@ struct live_node {
     struct sg_live_ingress *ingress;
     uv_signal_t sigterm, sigint;
     uv_timer_t drain;
+    uv_timer_t status;                /* status.json for the console, once a second */
+    uint64_t starts;
     uint64_t drain_waited_ms;
     bool stopping;
     char *role_dir, *pid_path;
@@ -117,6 +120,7 @@ static void close_all(struct live_node *ln)
     uv_close((uv_handle_t *)&ln->sigterm, NULL);
     uv_close((uv_handle_t *)&ln->sigint, NULL);
     uv_close((uv_handle_t *)&ln->drain, NULL);
+    uv_close((uv_handle_t *)&ln->status, NULL);
     unlink(ln->pid_path);
 }
 
@@ -139,6 +143,32 @@ static void on_signal(uv_signal_t *s, int signum)
     sg_live_log(&ln->env, "signal", signum == SIGTERM ? "SIGTERM" : "SIGINT");
     if (ln->ingress) sg_live_ingress_drain(ln->ingress);
     uv_timer_start(&ln->drain, drain_tick, 0, DRAIN_POLL_MS);
+}
+
+static void status_tick(uv_timer_t *t)
+{
+    struct live_node *ln = t->data;
+    sg_live_snapshot_write(&ln->node, ln->role_dir, ln->role, (int)getpid(), ln->starts,
+                           ln->env.commits);
+}
+
+/* How many times this role has started in this data directory (restarts = starts - 1). */
+static uint64_t count_start(struct live_node *ln)
+{
+    char *p = sg_live_path(ln->opt->data_dir, ln->role, "starts");
+    unsigned long long n = 0;
+    FILE *f = fopen(p, "r");
+    if (f) {
+        if (fscanf(f, "%llu", &n) != 1) n = 0;
+        fclose(f);
+    }
+    f = fopen(p, "w");
+    if (f) {
+        fprintf(f, "%llu\n", n + 1);
+        fclose(f);
+    }
+    free(p);
+    return n + 1;
 }
 
 /* ---- start-up ---- */
@@ -211,6 +241,8 @@ static int start(struct live_node *ln)
     }
     if (id != SG_NODE_BROKER) sg_live_net_connect(&ln->net, SG_NODE_BROKER);
     if (!write_pid(ln)) return fail(ln, 1, "cannot write its pid file: %s", strerror(errno));
+    ln->starts = count_start(ln);
+    uv_timer_start(&ln->status, status_tick, 0, 1000);
     sg_live_log(&ln->env, "ready", NULL);
     return 0;
 }
@@ -247,7 +279,8 @@ int sg_live_node_main(const struct sg_live_opts *o)
     uv_signal_init(&ln->loop, &ln->sigterm);
     uv_signal_init(&ln->loop, &ln->sigint);
     uv_timer_init(&ln->loop, &ln->drain);
-    ln->sigterm.data = ln->sigint.data = ln->drain.data = ln;
+    uv_timer_init(&ln->loop, &ln->status);
+    ln->sigterm.data = ln->sigint.data = ln->drain.data = ln->status.data = ln;
     uv_signal_start(&ln->sigterm, on_signal, SIGTERM);
     uv_signal_start(&ln->sigint, on_signal, SIGINT);
     signal(SIGPIPE, SIG_IGN);

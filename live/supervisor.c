@@ -49,6 +49,8 @@ void sg_live_resolve(const struct sg_live_opts *in, struct sg_live_opts *out, ch
 {
     *out = *in;
     *grpc_owned = NULL;
+    static char console_buf[64]; /* one data directory per process */
+    console_buf[0] = '\0';
     char *conf = sg_live_path(in->data_dir, NULL, "live.conf");
     FILE *f = fopen(conf, "r");
     free(conf);
@@ -58,10 +60,13 @@ void sg_live_resolve(const struct sg_live_opts *in, struct sg_live_opts *out, ch
         line[strcspn(line, "\n")] = '\0';
         if (strncmp(line, "base_port=", 10) == 0) port = atoi(line + 10);
         if (strncmp(line, "grpc=", 5) == 0 && !*grpc_owned) *grpc_owned = strdup(line + 5);
+        if (strncmp(line, "console=", 8) == 0 && !in->console_addr && strlen(line + 8) < 64)
+            snprintf(console_buf, sizeof console_buf, "%s", line + 8);
     }
     if (f) fclose(f);
     if (!out->base_port) out->base_port = port ? port : SG_LIVE_BASE_PORT;
     if (!out->grpc_addr) out->grpc_addr = *grpc_owned ? *grpc_owned : "127.0.0.1:9000";
+    if (!out->console_addr) out->console_addr = console_buf[0] ? console_buf : "127.0.0.1:8080";
 }
 
 static bool write_conf(const struct sg_live_opts *o)
@@ -70,12 +75,14 @@ static bool write_conf(const struct sg_live_opts *o)
     FILE *f = fopen(conf, "w");
     free(conf);
     if (!f) return false;
-    fprintf(f, "base_port=%d\ngrpc=%s\nbugs=%s\n", o->base_port, o->grpc_addr,
-            o->bug_names ? o->bug_names : "");
+    fprintf(f, "base_port=%d\ngrpc=%s\nconsole=%s\nbugs=%s\n", o->base_port, o->grpc_addr,
+            o->console_addr, o->bug_names ? o->bug_names : "");
     return fclose(f) == 0;
 }
 
 /* ---- starting nodes ---- */
+
+static pid_t spawn(const struct sg_live_opts *o, const char *name, const char *const *argv);
 
 static pid_t spawn_node(const struct sg_live_opts *o, enum sg_role role)
 {
@@ -101,6 +108,13 @@ static pid_t spawn_node(const struct sg_live_opts *o, enum sg_role role)
             argv[n++] = sg_bug_info((enum sg_bug)b)->name;
         }
     argv[n] = NULL;
+    return spawn(o, name, argv);
+}
+
+/* Starts argv detached: its own session, stdin from /dev/null, stdout and stderr to
+ * DATA/<name>/stderr.log. */
+static pid_t spawn(const struct sg_live_opts *o, const char *name, const char *const *argv)
+{
     char *err = sg_live_path(o->data_dir, name, "stderr.log");
     pid_t pid = fork();
     if (pid == 0) {
@@ -202,6 +216,44 @@ static bool bring_up(const struct sg_live_opts *o, enum sg_role role, bool *star
     return false;
 }
 
+static bool console_off(const struct sg_live_opts *o)
+{
+    return strcmp(o->console_addr, "off") == 0;
+}
+
+/* The console: started when its lock is free, healthy when its port answers. */
+static bool console_up(const struct sg_live_opts *o, bool quiet)
+{
+    if (console_off(o)) return true;
+    char host[64];
+    int port = 0;
+    if (!sg_live_split_addr(o->console_addr, host, sizeof host, &port)) {
+        fprintf(stderr, "sagasim live up: bad --console '%s' (HOST:PORT or off)\n",
+                o->console_addr);
+        return false;
+    }
+    pid_t pid = 0;
+    if (sg_live_running_pid(o->data_dir, "console") == 0) {
+        if (!sg_live_mkdirs(o->data_dir, "console")) return false;
+        const char *argv[] = {o->self_exe, "live", "console", "--data", o->data_dir,
+                              "--console", o->console_addr, NULL};
+        pid = spawn(o, "console", argv);
+    }
+    for (int waited = 0; waited < UP_TIMEOUT_MS; waited += POLL_MS) {
+        if (sg_live_running_pid(o->data_dir, "console") > 0 && sg_live_port_open(host, port)) {
+            if (!quiet) fprintf(stderr, "sagasim live up: console on http://%s/\n",
+                                o->console_addr);
+            return true;
+        }
+        int status;
+        if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) break;
+        sg_live_sleep_ms(POLL_MS);
+    }
+    fprintf(stderr, "sagasim live up: the console did not come up; its stderr:\n");
+    print_tail(o->data_dir, "console", "stderr.log");
+    return false;
+}
+
 int sg_live_up(const struct sg_live_opts *in, bool quiet)
 {
     char *grpc_owned = NULL;
@@ -231,9 +283,13 @@ int sg_live_up(const struct sg_live_opts *in, bool quiet)
                     sg_live_running_pid(o.data_dir, name),
                     sg_live_net_port(o.base_port, sg_role_node_id(role)));
     }
+    if (code == 0 && !console_up(&o, quiet)) code = 1;
     reap();
     if (code == 0) {
-        if (!quiet) printf("grpc=%s\ndata=%s\n", o.grpc_addr, o.data_dir);
+        if (!quiet) {
+            printf("grpc=%s\ndata=%s\n", o.grpc_addr, o.data_dir);
+            if (!console_off(&o)) printf("console=http://%s/\n", o.console_addr);
+        }
     } else fprintf(stderr, "sagasim live up: failed; `sagasim live down --data %s` stops the "
                          "nodes that did start\n", o.data_dir);
 done:
@@ -257,6 +313,9 @@ int sg_live_status(const struct sg_live_opts *in)
                sg_live_net_port(o.base_port, sg_role_node_id((enum sg_role)r)),
                r == SG_ROLE_ORCH ? " grpc=" : "", r == SG_ROLE_ORCH ? o.grpc_addr : "");
     }
+    int console = sg_live_running_pid(o.data_dir, "console");
+    printf("node=console pid=%d state=%s addr=%s\n", console > 0 ? console : 0,
+           console > 0 ? "up" : "down", o.console_addr);
     printf("up=%d/%d\n", up, SG_ROLE_COUNT);
     free(grpc_owned);
     return up == SG_ROLE_COUNT ? 0 : 1;
@@ -313,7 +372,7 @@ static bool stop_node(const char *dir, const char *name)
 
 int sg_live_down(const struct sg_live_opts *o)
 {
-    bool ok = true;
+    bool ok = stop_node(o->data_dir, "console");
     for (size_t i = SG_ROLE_COUNT; i-- > 0;) /* the orchestrator first, the broker last */
         ok = stop_node(o->data_dir, sg_role_name(start_order[i])) && ok;
     return ok ? 0 : 1;
