@@ -44,7 +44,8 @@ static uint64_t next_rand(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static void note(struct sg_chaos_result *r, int64_t t0, enum sg_role role, int what)
+static void note(struct sg_chaos_result *r, int64_t t0, enum sg_role role,
+                 enum sg_chaos_what what)
 {
     if (r->n_events == SG_CHAOS_EVENTS_MAX) return;
     r->events[r->n_events++] = (struct sg_chaos_event){sg_live_mono_ns() - t0, role, what};

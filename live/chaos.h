@@ -26,7 +26,7 @@ enum { SG_CHAOS_EVENTS_MAX = 4096 };
 struct sg_chaos_event {
     int64_t at_ns;          /* since the run's start (monotonic) */
     enum sg_role role;
-    enum { SG_CHAOS_KILL, SG_CHAOS_RESTART, SG_CHAOS_PAUSE, SG_CHAOS_RESUME } what;
+    enum sg_chaos_what { SG_CHAOS_KILL, SG_CHAOS_RESTART, SG_CHAOS_PAUSE, SG_CHAOS_RESUME } what;
 };
 
 struct sg_chaos_result {
