@@ -15,38 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bugs.h"
 #include "fuzz.h"
+#include "fuzz_bugs.h"
 #include "idem_program.h"
-
-static uint64_t bugs_from_env(void)
-{
-    const char *env = getenv("SG_FUZZ_BUG");
-    uint64_t bugs = 0;
-    char name[64];
-    while (env && *env) {
-        size_t n = strcspn(env, ",");
-        if (n < sizeof name) {
-            memcpy(name, env, n);
-            name[n] = '\0';
-            enum sg_bug b = sg_bug_parse(name);
-            if (b == SG_BUG_COUNT) {
-                fprintf(stderr, "fuzz_idempotency: unknown bug '%s' in SG_FUZZ_BUG\n", name);
-                exit(2);
-            }
-            bugs |= 1ULL << b;
-        }
-        env += n + (env[n] == ',');
-    }
-    return bugs;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool ready;
     static uint64_t bugs;
     if (!ready) {
-        bugs = bugs_from_env();
+        bugs = fuzz_bugs_from_env("fuzz_idempotency");
         ready = true;
     }
     struct sg_idem_program prog;

@@ -9,14 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codes.h"
-#include "grpcc.h"
 #include "history_json.h"
 #include "live_env.h"
 #include "paths.h"
-#include "status.h"
 #include "supervisor.h"
-#include "wire.h"
 
 #define MS 1000000LL
 
@@ -93,45 +89,6 @@ static void strike(const struct sg_live_opts *o, uint64_t *rng, int64_t t0,
     note(r, t0, role, SG_CHAOS_RESTART);
 }
 
-/* Polls every acknowledged withdrawal until it is terminal or time runs out. */
-static uint64_t await_terminal(const char *grpc, const struct sg_live_load_result *l)
-{
-    struct sg_grpcc c;
-    char err[256];
-    bool up = sg_grpcc_open(&c, grpc, err, sizeof err) == 0;
-    int64_t end = sg_live_mono_ns() + TERMINAL_WAIT_MS * MS;
-    uint64_t open = 0;
-    for (size_t i = 0; i < l->n_acked; i++) {
-        bool terminal = false;
-        while (!terminal && sg_live_mono_ns() < end) {
-            Cbsaga__Orchestrator__V1__GetWithdrawalRequest q =
-                CBSAGA__ORCHESTRATOR__V1__GET_WITHDRAWAL_REQUEST__INIT;
-            q.withdrawal_id = l->acked_ids[i];
-            uint8_t buf[128];
-            size_t len = cbsaga__orchestrator__v1__get_withdrawal_request__pack(&q, buf);
-            struct sg_grpcc_reply r = {.status = -1};
-            if (!up) up = sg_grpcc_open(&c, grpc, err, sizeof err) == 0;
-            if (up) sg_grpcc_call(&c, "/cbsaga.orchestrator.v1.OrchestratorService/GetWithdrawal",
-                                  buf, len, NULL, 2000, &r);
-            if (r.status < 0 && up) {
-                sg_grpcc_close(&c);
-                up = false;
-            }
-            Cbsaga__Orchestrator__V1__GetWithdrawalResponse *g =
-                r.status == 0 ? cbsaga__orchestrator__v1__get_withdrawal_response__unpack(
-                                    NULL, r.body_len, r.body)
-                              : NULL;
-            terminal = g && sg_status_terminal(sg_status_parse(g->status));
-            if (g) cbsaga__orchestrator__v1__get_withdrawal_response__free_unpacked(g, NULL);
-            sg_grpcc_reply_free(&r);
-            if (!terminal) sg_live_sleep_ms(50);
-        }
-        open += !terminal;
-    }
-    if (up) sg_grpcc_close(&c);
-    return open;
-}
-
 static bool judge(const struct sg_live_opts *o, struct sg_chaos_result *r, char *err,
                   size_t cap)
 {
@@ -202,7 +159,7 @@ bool sg_live_chaos(const struct sg_live_opts *in, struct sg_chaos_result *r, cha
     }
     if (ok) {
         if (sg_live_up(&o, true) != 0) r->restarts_failed++;
-        r->terminal_timeouts = await_terminal(o.grpc_addr, &r->load);
+        r->terminal_timeouts = sg_live_load_await_terminal(o.grpc_addr, &r->load, TERMINAL_WAIT_MS);
         sg_live_sleep_ms(1500); /* the last offset commits */
     }
     r->seconds = (double)(sg_live_mono_ns() - t0) / 1e9;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "codes.h"
+#include "status.h"
 #include "grpcc.h"
 #include "history_json.h"
 #include "live_env.h"
@@ -374,4 +375,47 @@ bool sg_live_load_write_history(const struct sg_live_load_result *r, const char 
     for (size_t i = 0; ok && i < r->history.count; i++)
         ok = sg_history_write_line(f, &r->history.recs[i]);
     return fclose(f) == 0 && ok;
+}
+
+/* One GetWithdrawal on c (opened on demand): whether the withdrawal is terminal. */
+static bool is_terminal(struct sg_grpcc *c, bool *up, const char *grpc, const char *id)
+{
+    char err[256];
+    if (!*up) *up = sg_grpcc_open(c, grpc, err, sizeof err) == 0;
+    if (!*up) return false;
+    Cbsaga__Orchestrator__V1__GetWithdrawalRequest q =
+        CBSAGA__ORCHESTRATOR__V1__GET_WITHDRAWAL_REQUEST__INIT;
+    q.withdrawal_id = (char *)id;
+    uint8_t buf[128];
+    size_t len = cbsaga__orchestrator__v1__get_withdrawal_request__pack(&q, buf);
+    struct sg_grpcc_reply r;
+    sg_grpcc_call(c, get_path, buf, len, NULL, CALL_TIMEOUT_MS, &r);
+    if (r.status < 0) drop(c, up);
+    Cbsaga__Orchestrator__V1__GetWithdrawalResponse *g =
+        r.status == 0 ? cbsaga__orchestrator__v1__get_withdrawal_response__unpack(NULL, r.body_len,
+                                                                                r.body)
+                      : NULL;
+    bool terminal = g && sg_status_terminal(sg_status_parse(g->status));
+    if (g) cbsaga__orchestrator__v1__get_withdrawal_response__free_unpacked(g, NULL);
+    sg_grpcc_reply_free(&r);
+    return terminal;
+}
+
+uint64_t sg_live_load_await_terminal(const char *grpc_addr, const struct sg_live_load_result *r,
+                                     int64_t bound_ms)
+{
+    struct sg_grpcc c;
+    bool up = false;
+    int64_t end = now_ns() + bound_ms * MS;
+    uint64_t open = 0;
+    for (size_t i = 0; i < r->n_acked; i++) {
+        bool terminal = false;
+        while (!terminal && now_ns() < end) {
+            terminal = is_terminal(&c, &up, grpc_addr, r->acked_ids[i]);
+            if (!terminal) sleep_ms(5);
+        }
+        open += !terminal;
+    }
+    drop(&c, &up);
+    return open;
 }

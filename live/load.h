@@ -51,6 +51,10 @@ struct sg_live_load_result {
 bool sg_live_load_run(const struct sg_live_load_opts *o, struct sg_live_load_result *out,
                       char *err, size_t cap);
 void sg_live_load_result_free(struct sg_live_load_result *r);
+/* Polls every withdrawal answered OK (GetWithdrawal, reconnecting as needed) until it is
+ * terminal or bound_ms passes; returns how many are still not terminal. */
+uint64_t sg_live_load_await_terminal(const char *grpc_addr, const struct sg_live_load_result *r,
+                                     int64_t bound_ms);
 /* Writes the history as JSON lines; false with errno on failure. */
 bool sg_live_load_write_history(const struct sg_live_load_result *r, const char *path);
 

@@ -11,10 +11,7 @@
 #include "live_env.h"
 #include "load.h"
 #include "paths.h"
-#include "grpcc.h"
-#include "status.h"
 #include "supervisor.h"
-#include "wire.h"
 
 static void print_figures(const struct sg_live_load_result *r)
 {
@@ -61,41 +58,6 @@ int sg_live_load_cmd(const struct sg_live_opts *in)
     return code;
 }
 
-/* Polls each acknowledged withdrawal until terminal; returns when all are (or the bound). */
-static uint64_t wait_all_terminal(const char *grpc, const struct sg_live_load_result *r,
-                                  int64_t bound_ms)
-{
-    struct sg_grpcc c;
-    char err[256];
-    if (sg_grpcc_open(&c, grpc, err, sizeof err) != 0) return r->n_acked;
-    int64_t end = sg_live_mono_ns() + bound_ms * 1000000LL;
-    uint64_t open = 0;
-    for (size_t i = 0; i < r->n_acked; i++) {
-        bool done = false;
-        while (!done && sg_live_mono_ns() < end) {
-            Cbsaga__Orchestrator__V1__GetWithdrawalRequest q =
-                CBSAGA__ORCHESTRATOR__V1__GET_WITHDRAWAL_REQUEST__INIT;
-            q.withdrawal_id = r->acked_ids[i];
-            uint8_t buf[128];
-            size_t len = cbsaga__orchestrator__v1__get_withdrawal_request__pack(&q, buf);
-            struct sg_grpcc_reply rep;
-            sg_grpcc_call(&c, "/cbsaga.orchestrator.v1.OrchestratorService/GetWithdrawal", buf,
-                          len, NULL, 2000, &rep);
-            Cbsaga__Orchestrator__V1__GetWithdrawalResponse *g =
-                rep.status == 0 ? cbsaga__orchestrator__v1__get_withdrawal_response__unpack(
-                                      NULL, rep.body_len, rep.body)
-                                : NULL;
-            done = g && sg_status_terminal(sg_status_parse(g->status));
-            if (g) cbsaga__orchestrator__v1__get_withdrawal_response__free_unpacked(g, NULL);
-            sg_grpcc_reply_free(&rep);
-            if (!done) sg_live_sleep_ms(2);
-        }
-        open += !done;
-    }
-    sg_grpcc_close(&c);
-    return open;
-}
-
 int sg_live_bench_cmd(const struct sg_live_opts *in)
 {
     char *grpc_owned = NULL;
@@ -115,7 +77,7 @@ int sg_live_bench_cmd(const struct sg_live_opts *in)
             fprintf(stderr, "sagasim live bench: %s\n", err);
             code = 1;
         } else {
-            uint64_t open = wait_all_terminal(o.grpc_addr, &r, 60000);
+            uint64_t open = sg_live_load_await_terminal(o.grpc_addr, &r, 60000);
             double e2e = (double)(sg_live_mono_ns() - t0) / 1e9;
             printf("clients=%u\nseconds=%.1f\nsynchronous=FULL\n", o.clients, e2e);
             print_figures(&r);
