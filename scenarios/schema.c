@@ -440,7 +440,21 @@ static bool set_kind(struct sg_walker *w, struct sched_spec *spec, const yaml_ev
     const char *text = sg_walk_scalar(w, v, false);
     if (!text) return false;
     bool clients_ok = kind == SG_SCHED_ISOLATE || kind == SG_SCHED_ONEWAY;
-    if (kind != SG_SCHED_ONEWAY) {
+    if (kind == SG_SCHED_POISON) {
+        bool known = false;
+        for (int t = 0; t < SG_TOPIC_COUNT && !known; t++) known = strcmp(sg_topics[t], text) == 0;
+        if (!known || strlen(text) >= sizeof spec->f.topic)
+            return sg_walk_fail(w, v->start_mark, "%s: '%.40s' is not a topic (cbsaga.cmd.identity,"
+                                " cbsaga.evt.identity, cbsaga.cmd.risk, cbsaga.evt.risk,"
+                                " cbsaga.evt.withdrawal)", w->key, text);
+        snprintf(spec->f.topic, sizeof spec->f.topic, "%s", text);
+    } else if (kind == SG_SCHED_CRASH && strcmp(text, "all") == 0) {
+        spec->f.a = SG_SCHED_ALL; /* a correlated power loss of every server node */
+    } else if (kind == SG_SCHED_CRASH) {
+        if (!parse_node(text, false, &spec->f.a))
+            return sg_walk_fail(w, v->start_mark, "%s: '%.40s' is not a node (broker,"
+                                " orchestrator, identity, risk, all)", w->key, text);
+    } else if (kind != SG_SCHED_ONEWAY) {
         if (!parse_node(text, clients_ok, &spec->f.a)) return bad_node(w, v, text, clients_ok);
     } else {
         const char *arrow = strstr(text, "->");
@@ -495,6 +509,12 @@ static bool set_fsync_fail(struct sg_walker *w, const struct sg_key *k, void *ta
     return set_kind(w, target, v, SG_SCHED_FSYNC_FAIL, k->name);
 }
 
+static bool set_poison(struct sg_walker *w, const struct sg_key *k, void *target,
+                       const yaml_event_t *v)
+{
+    return set_kind(w, target, v, SG_SCHED_POISON, k->name);
+}
+
 /* `by`: a clock jump, forward or back (not zero). */
 static bool set_by(struct sg_walker *w, const struct sg_key *k, void *target,
                    const yaml_event_t *v)
@@ -517,6 +537,8 @@ static const struct sg_key sched_keys[] = {
     CUSTOM("oneway", set_oneway),
     CUSTOM("clock_jump", set_clock_jump),
     CUSTOM("fsync_fail", set_fsync_fail),
+    CUSTOM("poison", set_poison),
+    U32("partition", struct sched_spec, f.partition, 0, SG_PARTITIONS_MAX - 1),
 };
 static const struct sg_table sched_table = TABLE(sched_keys);
 
@@ -529,16 +551,20 @@ static bool check_item(struct sg_walker *w, const struct sched_spec *spec, uint3
     bool has_until = seen >> until & 1u, has_by = seen >> by & 1u;
     if (!spec->kind_name)
         return sg_walk_fail(w, item, "%s: needs one of crash, isolate, oneway, clock_jump,"
-                            " fsync_fail", w->key);
+                            " fsync_fail, poison", w->key);
     if (!(seen >> key_index(&sched_table, "at") & 1u))
         return sg_walk_fail(w, item, "%s: needs 'at'", w->key);
     bool span = spec->f.kind == SG_SCHED_ISOLATE || spec->f.kind == SG_SCHED_ONEWAY;
+    bool crash = spec->f.kind == SG_SCHED_CRASH; /* until: stays down till then */
     if (span && !has_until)
         return sg_walk_fail(w, item, "%s: %s needs 'until'", w->key, spec->kind_name);
-    if (!span && has_until)
-        return sg_walk_fail(w, marks[until], "%s: 'until' is only for isolate and oneway",
-                            w->key);
-    if (span && spec->f.until_ns <= spec->f.at_ns)
+    if (!span && !crash && has_until)
+        return sg_walk_fail(w, marks[until], "%s: 'until' is only for crash, isolate and"
+                            " oneway", w->key);
+    size_t part = key_index(&sched_table, "partition");
+    if (spec->f.kind != SG_SCHED_POISON && (seen >> part & 1u))
+        return sg_walk_fail(w, marks[part], "%s: 'partition' is only for poison", w->key);
+    if (has_until && spec->f.until_ns <= spec->f.at_ns)
         return sg_walk_fail(w, marks[until], "%s: 'until' must be after 'at'", w->key);
     bool jump = spec->f.kind == SG_SCHED_CLOCK_JUMP;
     if (jump && !has_by) return sg_walk_fail(w, item, "%s: clock_jump needs 'by'", w->key);
@@ -630,10 +656,48 @@ static bool set_crash_at(struct sg_walker *w, const struct sg_key *k, void *targ
                         " crashpoints)", w->key, buf, point);
 }
 
+/* phases.start: {NODE: duration, ...}: a node starts at a chosen time (a consumer group
+ * that first fetches after thousands of records exist); the others keep the stagger. */
+static bool set_start(struct sg_walker *w, const struct sg_key *k, void *target,
+                      const yaml_event_t *v)
+{
+    (void)k;
+    struct sg_run_config *rc = target;
+    if (!sg_walk_expect(w, v, YAML_MAPPING_START_EVENT)) return false;
+    char where[SG_WALK_KEY_LEN];
+    snprintf(where, sizeof where, "%s", w->key);
+    for (size_t round = 0; round <= SG_ROLE_COUNT; round++) {
+        yaml_event_t key;
+        if (!sg_walk_next(w, &key)) return false;
+        if (key.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&key);
+            return true;
+        }
+        const char *name = sg_walk_scalar(w, &key, false);
+        uint32_t id = 0;
+        bool ok = name && parse_node(name, false, &id);
+        if (name && !ok) bad_node(w, &key, name, false);
+        if (ok && rc->start_at_ns[id] >= 0)
+            ok = sg_walk_fail(w, key.start_mark, "duplicate key '%s' in %s", name, where);
+        if (ok) sg_walk_set_key(w, where, ".", name);
+        yaml_event_delete(&key);
+        if (!ok) return false;
+        yaml_event_t value;
+        if (!sg_walk_next(w, &value)) return false;
+        int64_t ns = 0;
+        ok = sg_walk_duration(w, &value, false, 0, HOUR, true, &ns);
+        yaml_event_delete(&value);
+        if (!ok) return false;
+        rc->start_at_ns[id] = ns;
+    }
+    SG_WALK_UNREACHABLE("more nodes than exist passed the duplicate check");
+}
+
 static const struct sg_key phases_keys[] = {
     DUR("safety", struct sg_run_config, safety_ns, MS, HOUR),
     DUR("heal", struct sg_run_config, heal_ns, 0, HOUR),
     DUR("stagger_max", struct sg_run_config, stagger_max_ns, 0, HOUR),
+    CUSTOM("start", set_start),
 };
 static const struct sg_table phases_table = TABLE(phases_keys);
 
@@ -750,6 +814,16 @@ bool sg_scenario_finish(struct sg_walker *w)
         if (rc->world.scheduled[i].at_ns >= rc->safety_ns)
             return sg_walk_fail(w, w->at_marks[i], "scheduled[%zu].at: after the safety phase"
                                 " (phases.safety): faults are off then", i);
+    for (size_t i = 0; i < rc->world.scheduled_count; i++)
+        if (rc->world.scheduled[i].kind == SG_SCHED_POISON &&
+            rc->world.scheduled[i].partition >= rc->cfg.partitions)
+            return sg_walk_fail(w, w->at_marks[i], "scheduled[%zu].partition: %u, but topics"
+                                " have %u partitions (services.partitions)", i,
+                                rc->world.scheduled[i].partition, rc->cfg.partitions);
+    for (int r = 0; r < SG_ROLE_COUNT; r++)
+        if (rc->start_at_ns[r] >= rc->safety_ns)
+            return sg_walk_fail(w, start, "phases.start.%s: after the safety phase (phases.safety)",
+                                sg_role_name((enum sg_role)r));
     rc->wl.stop_new_at_ns = rc->safety_ns; /* no new withdrawals after the safety phase */
     return true;
 }

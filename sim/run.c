@@ -20,6 +20,7 @@ void sg_run_config_default(struct sg_run_config *rc, uint64_t seed)
     rc->safety_ns = 20000000000LL;
     rc->heal_ns = 60000000000LL;
     rc->stagger_max_ns = 5000000000LL;
+    for (int r = 0; r < SG_ROLE_COUNT; r++) rc->start_at_ns[r] = -1;
     rc->wl.stop_new_at_ns = rc->safety_ns;
     sg_faults_default(&rc->world.faults);
 }
@@ -68,8 +69,10 @@ bool sg_run_keep(const struct sg_run_config *rc, struct sg_run_result *out, stru
     sg_workload_init(wl, w, &rc->wl);
     struct sg_prng stagger;
     sg_prng_init(&stagger, rc->seed, 7);
-    for (int r = 0; r < SG_ROLE_COUNT; r++)
-        sg_world_start_at(w, (enum sg_role)r, sg_prng_range(&stagger, 0, rc->stagger_max_ns));
+    for (int r = 0; r < SG_ROLE_COUNT; r++) { /* every draw is made, chosen times or not */
+        int64_t at = sg_prng_range(&stagger, 0, rc->stagger_max_ns);
+        sg_world_start_at(w, (enum sg_role)r, rc->start_at_ns[r] >= 0 ? rc->start_at_ns[r] : at);
+    }
     sg_world_faults_on(w);
     bool alive = sg_world_run_until(w, rc->safety_ns);
     if (alive) {

@@ -26,6 +26,7 @@ struct sg_run_config {
     struct sg_world_options world;
     int64_t safety_ns, heal_ns;
     int64_t stagger_max_ns;
+    int64_t start_at_ns[SG_ROLE_COUNT]; /* a node's start time; -1: random in the stagger */
     uint32_t skip_invariants;   /* bit 1 << I<n>: not judged in this scenario */
     /* optional sink for every trace record (--trace FILE) */
     void (*trace_sink)(void *ctx, int64_t at_ns, uint32_t node, const char *text);

@@ -58,13 +58,21 @@ enum sg_scheduled_kind {
     SG_SCHED_ONEWAY,         /* messages a -> b dropped until until_ns */
     SG_SCHED_CLOCK_JUMP,     /* node a's wall clock moves by amount_ns */
     SG_SCHED_FSYNC_FAIL,     /* node a's next fsync fails */
+    SG_SCHED_POISON,         /* an undecodable record at the head of topic/partition */
 };
+
+/* A scheduled crash's node a may be every server node at one instant (correlated power
+ * loss). With until_ns the node stays down until then, else it restarts as usual. */
+#define SG_SCHED_ALL UINT32_MAX
+enum { SG_SCHED_TOPIC_LEN = 32 };
 
 struct sg_scheduled_fault {
     enum sg_scheduled_kind kind;
     int64_t at_ns, until_ns;
     uint32_t a, b;           /* node ids (SG_NODE_CLIENT0 stands for every client) */
     int64_t amount_ns;
+    char topic[SG_SCHED_TOPIC_LEN]; /* SG_SCHED_POISON */
+    uint32_t partition;
 };
 
 enum { SG_SCHEDULED_MAX = 32 };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "assert.h"
 #include "world.h"
@@ -231,6 +232,40 @@ static void crash(struct sg_world *w)
     sg_world_trace(w, n->env.node_id, "crash armed at a disk operation");
 }
 
+/* Produces one undecodable record as the injector (sim-only metadata marks it). */
+static void inject_poison(struct sg_world *w, const char *topic, const char *key,
+                          const uint8_t *junk, size_t len, bool allowed)
+{
+    SgRecord rec = SAGASIM__NODE__V1__RECORD__INIT;
+    SgRecord *recs[1] = {&rec};
+    rec.topic = (char *)topic;
+    rec.key = (char *)key;
+    rec.value.data = (uint8_t *)junk;
+    rec.value.len = len;
+    Sagasim__Node__V1__ProduceRequest pr = SAGASIM__NODE__V1__PRODUCE_REQUEST__INIT;
+    pr.n_records = 1;
+    pr.records = recs;
+    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
+    e.msg_id = ++w->stats.poison;
+    e.from = SG_NODE_INJECTOR;
+    e.to = SG_NODE_BROKER;
+    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE;
+    e.produce = &pr;
+    if (allowed) sg_world_client_send_envelope(w, &e);
+}
+
+/* A scheduled poison record: a key that the broker puts on the chosen partition. */
+static void poison_at(struct sg_world *w, const char *topic, uint32_t partition)
+{
+    static const uint8_t junk[] = {0xff, 0x00, 0x5a, 0xa5, 0xff};
+    char key[32];
+    for (uint32_t i = 0; i < 100000; i++) {
+        snprintf(key, sizeof key, "poison-at-%u", i);
+        if (XXH3_64bits(key, strlen(key)) % w->cfg.partitions == partition) break;
+    }
+    inject_poison(w, topic, key, junk, sizeof junk, true);
+}
+
 static void poison(struct sg_world *w)
 {
     static const char *const topics[] = {"cbsaga.cmd.identity", "cbsaga.evt.identity",
@@ -241,22 +276,9 @@ static void poison(struct sg_world *w)
     junk[0] = 0xff; /* an invalid protobuf tag: never decodes */
     char key[24];
     snprintf(key, sizeof key, "poison-%llu", (unsigned long long)sg_prng_below(p, 1000));
-    SgRecord rec = SAGASIM__NODE__V1__RECORD__INIT;
-    SgRecord *recs[1] = {&rec};
-    rec.topic = (char *)topics[sg_prng_below(p, 4)];
-    rec.key = key;
-    rec.value.data = junk;
-    rec.value.len = 1 + sg_prng_below(p, sizeof junk);
-    Sagasim__Node__V1__ProduceRequest pr = SAGASIM__NODE__V1__PRODUCE_REQUEST__INIT;
-    pr.n_records = 1;
-    pr.records = recs;
-    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
-    e.msg_id = ++w->stats.poison;
-    e.from = SG_NODE_INJECTOR;
-    e.to = SG_NODE_BROKER;
-    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE;
-    e.produce = &pr;
-    if (sg_world_fault_allowed(w, "poison")) sg_world_client_send_envelope(w, &e);
+    const char *topic = topics[sg_prng_below(p, 4)];
+    size_t len = 1 + sg_prng_below(p, sizeof junk);
+    inject_poison(w, topic, key, junk, len, sg_world_fault_allowed(w, "poison"));
 }
 
 void sg_world_nemesis(struct sg_world *w, enum sg_fault_class c)
@@ -313,9 +335,15 @@ void sg_world_scheduled(struct sg_world *w, size_t index, bool begin)
     snprintf(rec, sizeof rec, "scheduled fault %zu %s", index, begin ? "begins" : "ends");
     sg_world_trace(w, 0, rec);
     switch (f->kind) {
-    case SG_SCHED_CRASH:
-        if (n && n->up) sg_world_crash(w, n->role, true);
+    case SG_SCHED_CRASH: /* every server node at once for SG_SCHED_ALL */
+        for (int r = 0; r < SG_ROLE_COUNT; r++) {
+            struct sg_world_node *t = &w->nodes[r];
+            if (f->a != SG_SCHED_ALL && t != n) continue;
+            if (begin && t->up) sg_world_crash(w, t->role, f->until_ns == 0);
+            if (!begin && !t->up) sg_world_start_at(w, t->role, w->now_ns); /* held down */
+        }
         break;
+    case SG_SCHED_POISON: poison_at(w, f->topic, f->partition); break;
     case SG_SCHED_ISOLATE:
         for (uint32_t g = 0; g <= SG_ROLE_COUNT; g++)
             if (g != a) w->cut[a][g] = w->cut[g][a] = begin;
@@ -340,8 +368,9 @@ void sg_world_scheduled(struct sg_world *w, size_t index, bool begin)
         }
         break;
     }
-    bool partition = f->kind == SG_SCHED_ISOLATE || f->kind == SG_SCHED_ONEWAY;
-    if (begin && partition)
+    bool span = f->kind == SG_SCHED_ISOLATE || f->kind == SG_SCHED_ONEWAY ||
+                (f->kind == SG_SCHED_CRASH && f->until_ns > 0);
+    if (begin && span)
         sg_world_push_control(w, 0, ((uint64_t)SG_CONTROL_SCHEDULED_END << 32) | index,
                               f->until_ns);
 }

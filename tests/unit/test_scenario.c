@@ -145,10 +145,10 @@ static void scenario__catalogue_lists_sorted_entries__each_with_a_purpose(void *
 {
     (void)state;
     static const char *const sorted[] = {
-        "broker-restarts", "calm",          "clock-skew",      "coverage",
-        "crash-storm",     "default",       "disk-faults",     "duplicate-storm",
-        "lease-expiry",    "lease-race",    "partition-heal", "poison",         "power-loss",
-        "reference-flows", "reordering",    "slow-identity",   "swarm"};
+        "broker-restarts", "calm", "clock-skew", "correlated-power-loss", "coverage",
+        "crash-storm", "default", "disk-faults", "duplicate-storm", "late-group",
+        "lease-expiry", "lease-race", "partition-heal", "poison-head", "poison", "power-loss",
+        "reference-flows", "reordering", "slow-identity", "swarm"};
     assert_int_equal(sg_scenario_count(), sizeof sorted / sizeof sorted[0]);
     for (size_t i = 0; i < sg_scenario_count(); i++) {
         struct sg_scenario_info info;
@@ -300,9 +300,9 @@ static void scenario__unknown_key_hints__prefixes_and_known_keys(void **state)
     (void)state;
     expect_error("faults:\n  torn: 50\n", "2:3",
                  "unknown key 'torn' in faults (did you mean 'torn_pct'?)");
-    expect_error("scheduled:\n  - {at: 1s, poison: identity}\n", "2:14",
-                 "unknown key 'poison' in scheduled[0] (known keys: at, until, by, crash,"
-                 " isolate, oneway, clock_jump, fsync_fail)");
+    expect_error("scheduled:\n  - {at: 1s, explode: identity}\n", "2:14",
+                 "unknown key 'explode' in scheduled[0] (known keys: at, until, by, crash,"
+                 " isolate, oneway, clock_jump, fsync_fail, poison, partition)");
 }
 
 static void scenario__oneway_with_spaces_around_the_arrow__reads_as_written(void **state)
@@ -315,6 +315,41 @@ static void scenario__oneway_with_spaces_around_the_arrow__reads_as_written(void
     assert_int_equal(rc.world.scheduled[0].b, SG_NODE_ORCH);
     expect_error("scheduled:\n  - {at: 1s, until: 2s, oneway: \"broker -> nobody\"}\n", "2:33",
                  "'nobody' is not a node");
+}
+
+/* The scheduled faults testers asked for: a node kept down for a while, every node at one
+ * instant, poison at a chosen partition; and a node started late. */
+static void scenario__crash_until_all_poison_and_late_start__read_as_written(void **state)
+{
+    (void)state;
+    struct sg_run_config rc = load_ok(
+        "scheduled:\n"
+        "  - {at: 2s, until: 8s, crash: identity}\n"
+        "  - {at: 3s, crash: all}\n"
+        "  - {at: 0s, poison: cbsaga.cmd.risk, partition: 2}\n"
+        "phases: {start: {identity: 15s}}\n");
+    assert_int_equal(rc.world.scheduled_count, 3);
+    assert_int_equal(rc.world.scheduled[0].kind, SG_SCHED_CRASH);
+    assert_int_equal(rc.world.scheduled[0].until_ns, 8000000000LL);
+    assert_int_equal(rc.world.scheduled[1].a, SG_SCHED_ALL);
+    assert_int_equal(rc.world.scheduled[2].kind, SG_SCHED_POISON);
+    assert_string_equal(rc.world.scheduled[2].topic, "cbsaga.cmd.risk");
+    assert_int_equal(rc.world.scheduled[2].partition, 2);
+    assert_int_equal(rc.start_at_ns[SG_ROLE_IDENTITY], 15000000000LL);
+    assert_int_equal(rc.start_at_ns[SG_ROLE_BROKER], -1);
+    expect_error("scheduled:\n  - {at: 1s, until: 2s, crash: everyone}\n", "2:32",
+                 "'everyone' is not a node (broker, orchestrator, identity, risk, all)");
+    expect_error("scheduled:\n  - {at: 1s, poison: cbsaga.cmd.nothing}\n", "2:22",
+                 "'cbsaga.cmd.nothing' is not a topic");
+    expect_error("scheduled:\n  - {at: 1s, poison: cbsaga.cmd.risk, partition: 7}\n", "2:6",
+                 "scheduled[0].partition: 7, but topics have 3 partitions");
+    expect_error("scheduled:\n  - {at: 1s, crash: risk, partition: 1}\n", "2:27",
+                 "'partition' is only for poison");
+    expect_error("scheduled:\n  - {at: 1s, clock_jump: risk, by: 1s, until: 2s}\n", "2:40",
+                 "'until' is only for crash, isolate and oneway");
+    expect_error("phases: {start: {nobody: 1s}}\n", "1:18", "'nobody' is not a node");
+    expect_error("phases: {start: {identity: 30s}}\n", "1:1",
+                 "phases.start.identity: after the safety phase");
 }
 
 static void scenario__stagger_longer_than_safety__is_error(void **state)
@@ -607,6 +642,7 @@ int main(void)
         cmocka_unit_test(scenario__unknown_key_hints__prefixes_and_known_keys),
         cmocka_unit_test(scenario__oneway_with_spaces_around_the_arrow__reads_as_written),
         cmocka_unit_test(scenario__stagger_longer_than_safety__is_error),
+        cmocka_unit_test(scenario__crash_until_all_poison_and_late_start__read_as_written),
         cmocka_unit_test(scenario__wrong_type_is_error__for_mapping_list_and_value),
         cmocka_unit_test(scenario__duplicate_key_is_error__naming_the_first_line),
         cmocka_unit_test(scenario__yaml_syntax_error_is_error__with_its_line),
