@@ -33,7 +33,8 @@ static const char usage[] =
     "          (exit 0 every invariant held, 1 violation)\n"
     "  bench   end-to-end withdrawals/s (create acknowledged -> terminal) and create\n"
     "          latency p50/p99/max at synchronous=FULL, as fast as --clients (16) go for\n"
-    "          --duration (10s); starts and stops the nodes unless they were running\n"
+    "          --duration (10s); starts and stops the nodes unless they were running;\n"
+    "          then the same at synchronous=NORMAL on DIR/bench-normal (normal_* lines)\n"
     "  console run the read-only web console in the foreground (what `up` starts)\n"
     "  node    run one node in the foreground (what `up` starts): --role ROLE\n"
     "\n"
@@ -139,6 +140,8 @@ static int parse(int argc, char **argv, struct sg_live_opts *o, char **bug_names
             o->console_addr = val;
         } else if (strcmp(a, "--follow") == 0 || strcmp(a, "-f") == 0) {
             o->follow = true;
+        } else if (strcmp(a, "--synchronous-normal") == 0) {
+            o->sync_normal = true;
         } else if (strcmp(a, "--once") == 0) {
             o->once = true;
         } else if (a[0] != '-' && strcmp(argv[1], "logs") == 0 && o->role_filter < 0) {

@@ -57,7 +57,7 @@ enum sg_err sg_broker_start(struct sg_broker *b, const struct sg_env *env,
     b->cfg = cfg;
     SG_ASSERT(env, cfg->partitions > 0 && cfg->partitions <= SG_PARTITIONS_MAX);
     b->msg_counter = env->random_u64(env->ctx) >> 16;
-    enum sg_err err = sg_db_open(env, &sg_schema_broker, false, &b->db);
+    enum sg_err err = sg_db_open(env, &sg_schema_broker, (enum sg_db_mode)cfg->db_mode, &b->db);
     if (err == SG_OK) err = load_log_ends(b);
     if (err != SG_OK) sg_db_close(&b->db);
     return err;

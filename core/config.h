@@ -35,6 +35,8 @@ struct sg_config {
     size_t limit_count;
     uint32_t risk_reject_num, risk_reject_den;
     uint64_t bugs;             /* planted bugs: bit set of enum sg_bug (bugs.h) */
+    int db_mode;               /* enum sg_db_mode (db.h); 0: durable, the only one the
+                                  simulator and every test use */
 };
 
 void sg_config_default(struct sg_config *c);

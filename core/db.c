@@ -52,7 +52,7 @@ static int count_commit(void *arg)
 }
 
 enum sg_err sg_db_open(const struct sg_env *env, const struct sg_schema *schema,
-                       bool rollback_journal, struct sg_db **db_out)
+                       enum sg_db_mode mode, struct sg_db **db_out)
 {
     SG_ASSERT(env, schema != NULL && schema->db_name != NULL);
     SG_ASSERT(env, db_out != NULL);
@@ -73,12 +73,15 @@ enum sg_err sg_db_open(const struct sg_env *env, const struct sg_schema *schema,
         sg_db_trace_err(env, db->h, rc, "open");
         goto fail;
     }
-    /* PLANTED BUG hook: rollback_journal selects DELETE + synchronous=NORMAL with normal
-     * locking (so the journal is deleted after each commit, without a directory sync): a
-     * power loss can bring the journal back and roll a committed transaction back
+    /* PLANTED BUG hook: SG_DB_JOURNAL_NORMAL selects DELETE + synchronous=NORMAL with
+     * normal locking (so the journal is deleted after each commit, without a directory
+     * sync): a power loss can bring the journal back and roll a committed transaction back
      * (notes/sqlite-fault-model.md, rule 8). */
+    bool rollback_journal = mode == SG_DB_JOURNAL_NORMAL;
     const char *pragmas = rollback_journal
         ? "PRAGMA journal_mode=DELETE; PRAGMA synchronous=NORMAL;"
+        : mode == SG_DB_WAL_NORMAL
+        ? "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
         : "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
     if (sg_db_exec(env, db, pragmas) != SG_OK) goto fail;
     if (check_journal_mode(env, db, rollback_journal ? "delete" : "wal") != SG_OK) goto fail;

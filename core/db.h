@@ -38,11 +38,17 @@ struct sg_db {
     size_t cached;
 };
 
+/* How a database is opened. SG_DB_DURABLE is what every acknowledgement relies on;
+ * SG_DB_WAL_NORMAL (synchronous=NORMAL: a power loss may lose the last commits) exists only
+ * for `sagasim live bench` to show what fsync costs; SG_DB_JOURNAL_NORMAL is the planted
+ * bug journal-normal. */
+enum sg_db_mode { SG_DB_DURABLE, SG_DB_WAL_NORMAL, SG_DB_JOURNAL_NORMAL };
+
 struct sg_schema;
 /* Opens schema->db_name and migrates it (migrate.h): SG_ERR_SCHEMA when the file was
  * made by a newer build, SG_ERR_IO when SQLite failed. */
 SG_MUST_USE enum sg_err sg_db_open(const struct sg_env *env, const struct sg_schema *schema,
-                                   bool rollback_journal, struct sg_db **db_out);
+                                   enum sg_db_mode mode, struct sg_db **db_out);
 void sg_db_close(struct sg_db **db);
 
 /* Runs SQL text once, uncached (schema, pragmas). */

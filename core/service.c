@@ -26,7 +26,9 @@ enum sg_err sg_service_open(struct sg_service *s, const struct sg_env *env,
     s->msg_counter = env->random_u64(env->ctx) >> 16;
     /* PLANTED BUG journal-normal: the orchestrator's database in DELETE + NORMAL mode. */
     bool journal = sg_bug_on(cfg->bugs, SG_BUG_JOURNAL_NORMAL) && schema == &sg_schema_orch;
-    enum sg_err err = sg_db_open(env, schema, journal, &s->db);
+    enum sg_err err = sg_db_open(env, schema,
+                                 journal ? SG_DB_JOURNAL_NORMAL : (enum sg_db_mode)cfg->db_mode,
+                                 &s->db);
     if (err != SG_OK) return err;
     sg_relay_init(&s->relay, env, cfg, s->db, &s->msg_counter);
     sg_consumer_init(&s->consumer, env, cfg, s->db, &s->msg_counter, group, topics, fn, fn_ctx);

@@ -44,6 +44,7 @@ struct sg_live_opts {
     int64_t kill_every_ms;     /* live chaos */
     const char *report_dir;    /* live chaos --report DIR */
     const char *console_addr;  /* NULL: the one in live.conf, else 127.0.0.1:8080; "off" */
+    bool sync_normal;          /* nodes at synchronous=NORMAL (live bench's comparison) */
 };
 
 int sg_live_node_main(const struct sg_live_opts *o);

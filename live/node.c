@@ -273,6 +273,7 @@ int sg_live_node_main(const struct sg_live_opts *o)
     ln->pid_path = sg_live_path(o->data_dir, ln->role, "pid");
     if ((code = take_lock(ln)) != 0 || (code = open_log(ln)) != 0) goto done;
     sg_live_config(&ln->cfg, o->bugs);
+    if (o->sync_normal) ln->cfg.db_mode = SG_DB_WAL_NORMAL; /* live bench's comparison only */
     uv_loop_init(&ln->loop);
     sg_live_env_init(&ln->env, &ln->loop, sg_role_node_id(o->role), ln->role, ln->role_dir,
                      ln->log, env_send, env_timer, ln);

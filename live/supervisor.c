@@ -102,6 +102,7 @@ static pid_t spawn_node(const struct sg_live_opts *o, enum sg_role role)
     argv[n++] = port;
     argv[n++] = "--grpc";
     argv[n++] = o->grpc_addr;
+    if (o->sync_normal) argv[n++] = "--synchronous-normal";
     for (int b = 0; b < SG_BUG_COUNT && b < 64; b++)
         if (o->bugs & (1ULL << b)) {
             argv[n++] = "--bug";

@@ -140,7 +140,7 @@ static void assert_rows_kept(const struct fixture *f, const char *db,
 static void open_close(struct fixture *f, const struct sg_schema *s, enum sg_err want)
 {
     struct sg_db *db = NULL;
-    assert_int_equal(sg_db_open(&f->env, s, false, &db), want);
+    assert_int_equal(sg_db_open(&f->env, s, SG_DB_DURABLE, &db), want);
     if (want == SG_OK) assert_non_null(db);
     else assert_null(db);
     sg_db_close(&db);
