@@ -20,6 +20,9 @@
 static const char shrink_usage[] =
     "usage: sagasim shrink [--scenario NAME] --seed N [--bug NAME]... [--withdrawals K]\n"
     "                      [--out FILE] [--max-runs M]\n"
+    "       sagasim shrink --tape FILE [--out FILE] [--max-runs M]\n"
+    "         (a failing tape, e.g. from replay --fuzz-input fuzz_world FILE --out TAPE:\n"
+    "          its faults are cut down; scenario, seed, withdrawals and bugs stay)\n"
     "\n"
     "Cuts a failing run down to a minimal fault tape that still violates the same\n"
     "invariant: fewer withdrawals, fewer fault classes, fewer faults (delta debugging).\n"
@@ -134,9 +137,52 @@ static int shrink_parse(int argc, char **argv, struct sg_cli_opts *o, uint64_t *
         }
         args[n++] = argv[i];
     }
-    int p = sg_cli_parse(n, args, "shrink", shrink_usage, "scenario,seed,withdrawals,bug,out", o);
+    int p = sg_cli_parse(n, args, "shrink", shrink_usage,
+                         "scenario,seed,withdrawals,bug,out,tape", o);
     free(args);
     return p;
+}
+
+/* shrink --tape: delta debugging over the faults a failing tape keeps. */
+static int shrink_tape(const struct sg_cli_opts *o, uint64_t max_runs)
+{
+    struct sg_tape t;
+    char err[SG_CLI_ERR_LEN];
+    if (!sg_tape_read(&t, o->tape_path, err, sizeof err)) {
+        fprintf(stderr, "sagasim shrink: %s\n", err);
+        return SG_EXIT_USAGE;
+    }
+    struct target tg = {0, 0, max_runs};
+    struct sg_run_config rc;
+    sg_tape_apply(&t, &rc);
+    struct sg_run_result res;
+    if (!sg_run(&rc, &res) || res.ok) {
+        fprintf(stderr, "sagasim shrink: the tape %s does not fail; nothing to shrink\n",
+                o->tape_path);
+        sg_tape_free(&t);
+        return SG_EXIT_USAGE;
+    }
+    tg.inv = res.panicked ? 0 : (int)res.report.v[0].inv;
+    size_t n = t.n_faults, original = t.n_faults;
+    uint64_t *cur = malloc((n ? n : 1) * sizeof *cur);
+    if (!cur) return SG_EXIT_USAGE;
+    if (n) memcpy(cur, t.faults, n * sizeof *cur);
+    ddmin(&tg, &t, cur, &n);
+    free(t.faults);
+    t.faults = cur;
+    t.n_faults = n;
+    const char *out = o->out_path ? o->out_path : "shrunk.tape";
+    bool still = fails(&tg, &t, &res);
+    if (!still || !sg_tape_write(&t, out, err, sizeof err)) {
+        fprintf(stderr, "sagasim shrink: %s\n", still ? err : "the shrunk tape no longer fails");
+        sg_tape_free(&t);
+        return SG_EXIT_USAGE;
+    }
+    printf("seed=%" PRIu64 "\nscenario=%s\ninvariant=%s\nfaults=%zu/%zu\nruns=%" PRIu64
+           "\ntape=%s\nreplay=sagasim replay --tape %s\n", t.opts.seed, t.opts.scenario,
+           tg.inv ? sg_inv_name((enum sg_inv)tg.inv) : "ASSERT", n, original, tg.runs, out, out);
+    sg_tape_free(&t);
+    return SG_EXIT_OK;
 }
 
 int sg_cmd_shrink(int argc, char **argv)
@@ -145,6 +191,7 @@ int sg_cmd_shrink(int argc, char **argv)
     uint64_t max_runs = 400;
     int p = shrink_parse(argc, argv, &t.opts, &max_runs);
     if (p != 0) return p < 0 ? SG_EXIT_OK : p;
+    if (t.opts.tape_path) return shrink_tape(&t.opts, max_runs);
     const char *out = t.opts.out_path ? t.opts.out_path : "shrunk.tape";
     struct target tg = {0, 0, max_runs};
     struct sg_run_config rc;
