@@ -66,6 +66,10 @@ void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config
     if (r->error[0]) printf("violation=CHECK %s\n", r->error);
     for (size_t i = 0; i < r->count; i++)
         printf("violation=%s %s\n", sg_inv_name(r->v[i].inv), r->v[i].summary);
+    for (int k = 0; k < SG_COV_COUNT; k++)
+        if (res->coverage_missing >> k & 1u)
+            printf("violation=COVERAGE %s not reached (the scenario requires it)\n",
+                   sg_coverage_name((enum sg_coverage)k));
     if (!res->ok) {
         char *replay = sg_cli_replay(o, rc->seed);
         printf("replay=%s\n", replay);

@@ -31,6 +31,11 @@ void sg_cli_seed_report(const struct sg_cli_opts *o, const struct sg_run_config 
     else if (res->report.count)
         snprintf(s->first_violation, sizeof s->first_violation, "%s %s",
                  sg_inv_name(res->report.v[0].inv), res->report.v[0].summary);
+    for (int k = 0; k < SG_COV_COUNT && !s->first_violation[0]; k++)
+        if (res->coverage_missing >> k & 1u)
+            snprintf(s->first_violation, sizeof s->first_violation,
+                     "COVERAGE %s not reached (the scenario requires it)",
+                     sg_coverage_name((enum sg_coverage)k));
     if (!res->ok) s->replay = sg_cli_replay(o, rc->seed);
     s->faults = res->world;
     memcpy(s->coverage, res->coverage, sizeof s->coverage);

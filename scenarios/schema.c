@@ -15,6 +15,7 @@
 
 #include "assert.h"
 #include "broker.h"
+#include "coverage.h"
 #include "nemesis.h"
 #include "scenario.h"
 #include "values.h"
@@ -787,6 +788,40 @@ static bool set_purpose(struct sg_walker *w, const struct sg_key *k, void *targe
     return sg_walk_string(w, v, w->info->purpose, sizeof w->info->purpose);
 }
 
+/* require_coverage: [path, ...]: rare paths (coverage.h names) every seed must reach. */
+static bool set_require_coverage(struct sg_walker *w, const struct sg_key *k, void *target,
+                                 const yaml_event_t *v)
+{
+    (void)k;
+    struct sg_run_config *rc = target;
+    if (!sg_walk_expect(w, v, YAML_SEQUENCE_START_EVENT)) return false;
+    for (size_t round = 0; round <= SG_COV_COUNT; round++) {
+        yaml_event_t item;
+        if (!sg_walk_next(w, &item)) return false;
+        bool end = item.type == YAML_SEQUENCE_END_EVENT;
+        const char *text = end ? NULL : sg_walk_scalar(w, &item, false);
+        int found = -1;
+        for (int c = 0; text && c < SG_COV_COUNT; c++)
+            if (strcmp(sg_coverage_name((enum sg_coverage)c), text) == 0) found = c;
+        if (text && found < 0) {
+            char names[SG_COV_COUNT * 24] = "";
+            size_t used = 0;
+            for (int c = 0; c < SG_COV_COUNT && used < sizeof names; c++)
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                                         c ? ", " : "", sg_coverage_name((enum sg_coverage)c));
+            sg_walk_fail(w, item.start_mark, "%s: '%.40s' is not a rare path (%s)", w->key,
+                         text, names);
+        } else if (text && (rc->require_coverage >> found & 1u)) {
+            sg_walk_fail(w, item.start_mark, "%s: '%s' is listed twice", w->key, text);
+        }
+        yaml_event_delete(&item);
+        if (w->failed) return false;
+        if (end) return true;
+        rc->require_coverage |= 1u << found;
+    }
+    return sg_walk_fail(w, v->start_mark, "%s: more paths than exist", w->key);
+}
+
 static const struct sg_key top_keys[] = {
     CUSTOM("name", set_name),
     CUSTOM("purpose", set_purpose),
@@ -799,6 +834,7 @@ static const struct sg_key top_keys[] = {
     CUSTOM("crash_at", set_crash_at),
     {.name = "phases", .set = set_phases, .offset = 0, .sub = &phases_table},
     CUSTOM("invariants", set_invariants),
+    CUSTOM("require_coverage", set_require_coverage),
 };
 const struct sg_table sg_scenario_schema = TABLE(top_keys);
 

@@ -90,6 +90,10 @@ bool sg_run_keep(const struct sg_run_config *rc, struct sg_run_result *out, stru
     out->faults_considered = w->fault_ordinal;
     out->faults_injected = w->faults_injected;
     out->coverage[SG_COV_UNKNOWN_SETTLED] = unknown_settled(&wl->history);
+    for (int k = 0; k < SG_COV_COUNT; k++) /* a scenario's require_coverage, per seed */
+        if ((rc->require_coverage >> k & 1u) && out->coverage[k] == 0)
+            out->coverage_missing |= 1u << k;
+    if (out->coverage_missing) out->ok = false;
     out->workload = wl->stats;
     sg_workload_deinit(wl);
     free(wl);

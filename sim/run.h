@@ -28,6 +28,7 @@ struct sg_run_config {
     int64_t stagger_max_ns;
     int64_t start_at_ns[SG_ROLE_COUNT]; /* a node's start time; -1: random in the stagger */
     uint32_t skip_invariants;   /* bit 1 << I<n>: not judged in this scenario */
+    uint32_t require_coverage;  /* bit 1 << enum sg_coverage: a seed must reach each */
     /* optional sink for every trace record (--trace FILE) */
     void (*trace_sink)(void *ctx, int64_t at_ns, uint32_t node, const char *text);
     void *trace_ctx;
@@ -47,6 +48,7 @@ struct sg_run_result {
     uint64_t faults_considered;      /* fault ordinals the nemesis assigned (tapes) */
     uint64_t faults_injected;
     int64_t sim_ns;          /* simulated time covered */
+    uint32_t coverage_missing; /* required rare paths this seed did not reach (fails it) */
 };
 
 /* The `default` scenario of DESIGN §8 for a seed. */

@@ -352,6 +352,18 @@ static void scenario__crash_until_all_poison_and_late_start__read_as_written(voi
                  "phases.start.identity: after the safety phase");
 }
 
+static void scenario__require_coverage__names_rare_paths(void **state)
+{
+    (void)state;
+    struct sg_run_config rc = load_ok("require_coverage: [unknown-commit, lease-takeover]\n");
+    assert_int_equal(rc.require_coverage,
+                     (1u << SG_COV_UNKNOWN_COMMIT) | (1u << SG_COV_LEASE_TAKEOVER));
+    expect_error("require_coverage: [lease-takeovr]\n", "1:20",
+                 "'lease-takeovr' is not a rare path (duplicate-skipped,");
+    expect_error("require_coverage: [fenced-out, fenced-out]\n", "1:32",
+                 "'fenced-out' is listed twice");
+}
+
 static void scenario__stagger_longer_than_safety__is_error(void **state)
 {
     (void)state;
@@ -642,6 +654,7 @@ int main(void)
         cmocka_unit_test(scenario__unknown_key_hints__prefixes_and_known_keys),
         cmocka_unit_test(scenario__oneway_with_spaces_around_the_arrow__reads_as_written),
         cmocka_unit_test(scenario__stagger_longer_than_safety__is_error),
+        cmocka_unit_test(scenario__require_coverage__names_rare_paths),
         cmocka_unit_test(scenario__crash_until_all_poison_and_late_start__read_as_written),
         cmocka_unit_test(scenario__wrong_type_is_error__for_mapping_list_and_value),
         cmocka_unit_test(scenario__duplicate_key_is_error__naming_the_first_line),
