@@ -13,6 +13,7 @@ const char *sg_code_name(uint32_t code)
     case SG_CODE_RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
     case SG_CODE_FAILED_PRECONDITION: return "FAILED_PRECONDITION";
     case SG_CODE_ABORTED: return "ABORTED";
+    case SG_CODE_UNIMPLEMENTED: return "UNIMPLEMENTED";
     case SG_CODE_INTERNAL: return "INTERNAL";
     case SG_CODE_UNAVAILABLE: return "UNAVAILABLE";
     case SG_CODE_TIMEOUT: return "TIMEOUT";

@@ -14,6 +14,7 @@ enum sg_code {
     SG_CODE_RESOURCE_EXHAUSTED = 8,
     SG_CODE_FAILED_PRECONDITION = 9,
     SG_CODE_ABORTED = 10,
+    SG_CODE_UNIMPLEMENTED = 12,
     SG_CODE_INTERNAL = 13,
     SG_CODE_UNAVAILABLE = 14,
     SG_CODE_TIMEOUT = 1000, /* no reply within client_timeout (not a gRPC code) */

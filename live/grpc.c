@@ -114,7 +114,7 @@ static void respond(struct sg_grpc_conn *c, struct stream *st, uint32_t status,
 {
     snprintf(st->status, sizeof st->status, "%u", status);
     snprintf(st->withdrawal_id, sizeof st->withdrawal_id, "%s", withdrawal_id ? withdrawal_id : "");
-    if (status == SG_GRPC_OK) {
+    if (status == SG_CODE_OK) {
         st->out = malloc(5 + body_len);
         if (!st->out) {
             nghttp2_submit_rst_stream(c->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
@@ -146,7 +146,7 @@ static void dispatch(struct sg_grpc_conn *c, struct stream *st)
 {
     st->ended = true;
     if (!st->post || !st->grpc_type || !st->path) {
-        respond(c, st, SG_GRPC_INVALID_ARGUMENT, "not a gRPC request (want POST, "
+        respond(c, st, SG_CODE_INVALID_ARGUMENT, "not a gRPC request (want POST, "
                 "content-type application/grpc)", NULL, 0, NULL);
         return;
     }
@@ -156,26 +156,26 @@ static void dispatch(struct sg_grpc_conn *c, struct stream *st)
         known = strcmp(*m, st->path) == 0;
     bool health = strcmp(st->path, health_path) == 0;
     if (!known && !health) {
-        respond(c, st, SG_GRPC_UNIMPLEMENTED, "unknown method", NULL, 0, NULL);
+        respond(c, st, SG_CODE_UNIMPLEMENTED, "unknown method", NULL, 0, NULL);
         return;
     }
     if (st->too_big) {
-        respond(c, st, SG_GRPC_RESOURCE_EXHAUSTED, "message larger than 4 MiB", NULL, 0, NULL);
+        respond(c, st, SG_CODE_RESOURCE_EXHAUSTED, "message larger than 4 MiB", NULL, 0, NULL);
         return;
     }
     if (st->in_len < 5) {
-        respond(c, st, SG_GRPC_INVALID_ARGUMENT, "missing gRPC message", NULL, 0, NULL);
+        respond(c, st, SG_CODE_INVALID_ARGUMENT, "missing gRPC message", NULL, 0, NULL);
         return;
     }
     const uint8_t *p = st->in;
     size_t len = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
     if (p[0] == 1) {
-        respond(c, st, SG_GRPC_UNIMPLEMENTED, "compression is not supported", NULL, 0, NULL);
+        respond(c, st, SG_CODE_UNIMPLEMENTED, "compression is not supported", NULL, 0, NULL);
     } else if (p[0] != 0 || len + 5 != st->in_len) {
-        respond(c, st, SG_GRPC_INVALID_ARGUMENT, "malformed gRPC message framing", NULL, 0, NULL);
+        respond(c, st, SG_CODE_INVALID_ARGUMENT, "malformed gRPC message framing", NULL, 0, NULL);
     } else if (health) {
         static const uint8_t serving[2] = {0x08, 0x01}; /* HealthCheckResponse{SERVING} */
-        respond(c, st, SG_GRPC_OK, NULL, serving, sizeof serving, NULL);
+        respond(c, st, SG_CODE_OK, NULL, serving, sizeof serving, NULL);
     } else {
         st->call_id = ++c->next_call_id;
         c->busy++;

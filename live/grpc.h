@@ -37,20 +37,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codes.h" /* gRPC status numbers: SG_CODE_* */
+
 enum {
     SG_GRPC_MESSAGE_MAX = 4 << 20,
     SG_GRPC_BUFFERED_MAX = 16 << 20,
     SG_GRPC_STREAMS_MAX = 100,
-};
-
-/* gRPC status numbers used here. */
-enum {
-    SG_GRPC_OK = 0,
-    SG_GRPC_INVALID_ARGUMENT = 3,
-    SG_GRPC_RESOURCE_EXHAUSTED = 8,
-    SG_GRPC_UNIMPLEMENTED = 12,
-    SG_GRPC_INTERNAL = 13,
-    SG_GRPC_UNAVAILABLE = 14,
 };
 
 struct sg_grpc_conn;

@@ -139,10 +139,10 @@ static void on_call(void *ctx, struct sg_grpc_conn *gc, const struct sg_grpc_cal
     for (size_t i = 0; i < PENDING_MAX && slot == PENDING_MAX; i++)
         if (!g->pending[i].msg_id) slot = i;
     if (!create && !get) {
-        sg_grpc_reply(gc, call->id, SG_GRPC_INVALID_ARGUMENT, "undecodable request message",
+        sg_grpc_reply(gc, call->id, SG_CODE_INVALID_ARGUMENT, "undecodable request message",
                       NULL, 0, NULL);
     } else if (slot == PENDING_MAX || g->draining) {
-        sg_grpc_reply(gc, call->id, SG_GRPC_UNAVAILABLE,
+        sg_grpc_reply(gc, call->id, SG_CODE_UNAVAILABLE,
                       g->draining ? "shutting down" : "too many calls in progress", NULL, 0,
                       NULL);
     } else {

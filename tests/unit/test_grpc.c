@@ -287,7 +287,7 @@ static void grpc__unknown_method__unimplemented(void **state)
 {
     size_t len;
     uint8_t *p = framed(0, "x", &len);
-    expect_status(*state, "/pkg.Svc/Nope", "application/grpc", p, len, SG_GRPC_UNIMPLEMENTED);
+    expect_status(*state, "/pkg.Svc/Nope", "application/grpc", p, len, SG_CODE_UNIMPLEMENTED);
     free(p);
 }
 
@@ -295,7 +295,7 @@ static void grpc__compressed_flag__unimplemented(void **state)
 {
     size_t len;
     uint8_t *p = framed(1, "x", &len);
-    expect_status(*state, "/pkg.Svc/Echo", "application/grpc", p, len, SG_GRPC_UNIMPLEMENTED);
+    expect_status(*state, "/pkg.Svc/Echo", "application/grpc", p, len, SG_CODE_UNIMPLEMENTED);
     free(p);
 }
 
@@ -308,7 +308,7 @@ static void grpc__message_over_4_mib__resource_exhausted(void **state)
     p[3] = (uint8_t)((n - 5) >> 8);
     p[4] = (uint8_t)(n - 5);
     expect_status(*state, "/pkg.Svc/Echo", "application/grpc", p, n,
-                  SG_GRPC_RESOURCE_EXHAUSTED);
+                  SG_CODE_RESOURCE_EXHAUSTED);
     free(p);
 }
 
@@ -317,9 +317,9 @@ static void grpc__truncated_or_missing_message__invalid_argument(void **state)
     struct rig *r = *state;
     size_t len;
     uint8_t *p = framed(0, "hello", &len);
-    expect_status(r, "/pkg.Svc/Echo", "application/grpc", p, len - 2, SG_GRPC_INVALID_ARGUMENT);
-    expect_status(r, "/pkg.Svc/Echo", "application/grpc", NULL, 0, SG_GRPC_INVALID_ARGUMENT);
-    expect_status(r, "/pkg.Svc/Echo", "text/plain", p, len, SG_GRPC_INVALID_ARGUMENT);
+    expect_status(r, "/pkg.Svc/Echo", "application/grpc", p, len - 2, SG_CODE_INVALID_ARGUMENT);
+    expect_status(r, "/pkg.Svc/Echo", "application/grpc", NULL, 0, SG_CODE_INVALID_ARGUMENT);
+    expect_status(r, "/pkg.Svc/Echo", "text/plain", p, len, SG_CODE_INVALID_ARGUMENT);
     free(p);
 }
 
