@@ -251,6 +251,16 @@ static enum sg_err open_close(struct fixture *f, const struct sg_schema *s)
     return err;
 }
 
+/* What live mode does to explain a refusal: a read-only look at the version. */
+static enum sg_err probe(struct fixture *f, const struct sg_schema *s, uint32_t *found_out)
+{
+    struct sg_db *db = NULL;
+    assert_int_equal(sg_db_open_readonly(&f->env, s->db_name, &db), SG_OK);
+    enum sg_err err = sg_migrate_check(&f->env, db, s, found_out);
+    sg_db_close(&db);
+    return err;
+}
+
 static int64_t index_count(const struct fixture *f, const char *db, const char *name)
 {
     char *sql = sqlite3_mprintf("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
@@ -334,13 +344,9 @@ static void migrate__newer_db_of_every_kind__is_refused_and_left_untouched(void 
                                      s->version + 1, s->version);
         assert_string_equal(f->last_trace, want);
         sqlite3_free(want);
-        /* What live mode reads to explain the refusal; it writes nothing either. */
-        struct sg_db *db = NULL;
-        uint32_t found = 0;
-        assert_int_equal(sg_db_open_readonly(&f->env, s->db_name, &db), SG_OK);
-        assert_int_equal(sg_migrate_check(&f->env, db, s, &found), SG_ERR_SCHEMA);
+        uint32_t found = 0; /* the probe writes nothing either */
+        assert_int_equal(probe(f, s, &found), SG_ERR_SCHEMA);
         assert_int_equal(found, s->version + 1);
-        sg_db_close(&db);
         char *after = file_bytes(f, s->db_name, &n_after);
         assert_non_null(before);
         assert_non_null(after);
@@ -372,12 +378,9 @@ static void migrate__newer_wal_db__is_refused_and_not_checkpointed(void **state)
     assert_non_null(wal_before);
     assert_true(n_wal > 0);
     assert_int_equal(open_close(f, s), SG_ERR_SCHEMA);
-    struct sg_db *db = NULL;
     uint32_t found = 0;
-    assert_int_equal(sg_db_open_readonly(&f->env, s->db_name, &db), SG_OK);
-    assert_int_equal(sg_migrate_check(&f->env, db, s, &found), SG_ERR_SCHEMA);
+    assert_int_equal(probe(f, s, &found), SG_ERR_SCHEMA);
     assert_int_equal(found, s->version + 1); /* read through the WAL */
-    sg_db_close(&db);
     char *db_after = file_bytes(f, "orch.db", &n_db2);
     char *wal_after = file_bytes(f, "orch.db-wal", &n_wal2);
     assert_non_null(wal_after);
@@ -399,12 +402,9 @@ static void migrate__fresh_db_of_every_kind__comes_out_at_the_current_version(vo
         assert_int_equal(open_close(f, kinds[k]), SG_OK);
         assert_int_equal(raw_int(f, kinds[k]->db_name, "PRAGMA user_version"),
                          kinds[k]->version);
-        struct sg_db *db = NULL;
         uint32_t found = 0;
-        assert_int_equal(sg_db_open_readonly(&f->env, kinds[k]->db_name, &db), SG_OK);
-        assert_int_equal(sg_migrate_check(&f->env, db, kinds[k], &found), SG_OK);
+        assert_int_equal(probe(f, kinds[k], &found), SG_OK);
         assert_int_equal(found, kinds[k]->version);
-        sg_db_close(&db);
     }
 }
 
