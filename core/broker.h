@@ -25,13 +25,8 @@
 enum { SG_TOPIC_COUNT = 5, SG_PARTITIONS_MAX = 16, SG_PARKED_MAX = 64 };
 
 /* Version 1 of the broker database (migrate.h keeps the list). */
-#define SG_BROKER_SCHEMA                                                                \
-    "CREATE TABLE IF NOT EXISTS records(topic TEXT NOT NULL, partition INTEGER NOT NULL,"\
-    " offset INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"                 \
-    " injected INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(topic, partition, offset));"     \
-    "CREATE TABLE IF NOT EXISTS group_offsets(grp TEXT NOT NULL, topic TEXT NOT NULL,"  \
-    " partition INTEGER NOT NULL, offset INTEGER NOT NULL,"                             \
-    " PRIMARY KEY(grp, topic, partition));"
+/* The broker's tables (records, group_offsets) are created and migrated by
+ * core/migrate.c. */
 
 extern const char *const sg_topics[SG_TOPIC_COUNT];
 

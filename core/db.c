@@ -51,13 +51,15 @@ static int count_commit(void *arg)
     return 0; /* 0: let the commit proceed */
 }
 
-enum sg_err sg_db_open(const struct sg_env *env, const struct sg_schema *schema,
-                       enum sg_db_mode mode, struct sg_db **db_out)
+/* Allocates *db_out and opens <data_dir>/<name> on the env's VFS with SQLite flags, nothing
+ * else. On failure *db_out is NULL; SG_ERR_FULL (out of memory) or SG_ERR_IO (traced). */
+static enum sg_err db_connect(const struct sg_env *env, const char *name, int flags,
+                              struct sg_db **db_out)
 {
-    SG_ASSERT(env, schema != NULL && schema->db_name != NULL);
-    SG_ASSERT(env, db_out != NULL);
+    SG_ASSERT(env, name != NULL);
+    SG_ASSERT(env, *db_out == NULL);
     /* The data directory may be as long as the OS allows (a user's path in live mode). */
-    char *path = sqlite3_mprintf("%s/%s", env->data_dir ? env->data_dir : ".", schema->db_name);
+    char *path = sqlite3_mprintf("%s/%s", env->data_dir ? env->data_dir : ".", name);
     struct sg_db *db = path ? calloc(1, sizeof *db) : NULL;
     if (!db) {
         sqlite3_free(path);
@@ -65,37 +67,66 @@ enum sg_err sg_db_open(const struct sg_env *env, const struct sg_schema *schema,
     }
     db->env = env;
     /* NOMUTEX: one thread per connection in both modes (the sim, a live service). */
-    int rc = sqlite3_open_v2(path, &db->h,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             env->vfs_name);
+    int rc = sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_NOMUTEX, env->vfs_name);
     sqlite3_free(path);
     if (rc != SQLITE_OK) {
         sg_db_trace_err(env, db->h, rc, "open");
-        goto fail;
+        sg_db_close(&db);
+        return SG_ERR_IO;
     }
+    *db_out = db;
+    return SG_OK;
+}
+
+enum sg_err sg_db_open(const struct sg_env *env, const struct sg_schema *schema,
+                       enum sg_db_mode mode, struct sg_db **db_out)
+{
+    SG_ASSERT(env, schema != NULL);
+    SG_ASSERT(env, db_out != NULL);
+    struct sg_db *db = NULL;
+    enum sg_err err = db_connect(env, schema->db_name, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                 &db);
+    if (err != SG_OK) return err;
     /* PLANTED BUG hook: SG_DB_JOURNAL_NORMAL selects DELETE + synchronous=NORMAL with
      * normal locking (so the journal is deleted after each commit, without a directory
      * sync): a power loss can bring the journal back and roll a committed transaction back
      * (notes/sqlite-fault-model.md, rule 8). */
     bool rollback_journal = mode == SG_DB_JOURNAL_NORMAL;
+    if (!rollback_journal && sg_db_exec(env, db, "PRAGMA locking_mode=EXCLUSIVE;") != SG_OK)
+        goto fail_io;
+    /* Refuse a newer database before the journal_mode pragma rewrites its header, and
+     * close it without the checkpoint that would fold its WAL into it. */
+    err = sg_migrate_check(env, db, schema, NULL);
+    if (err == SG_ERR_SCHEMA)
+        (void)sqlite3_db_config(db->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    if (err != SG_OK) goto fail;
     const char *pragmas = rollback_journal
         ? "PRAGMA journal_mode=DELETE; PRAGMA synchronous=NORMAL;"
         : mode == SG_DB_WAL_NORMAL
-        ? "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-        : "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
-    if (sg_db_exec(env, db, pragmas) != SG_OK) goto fail;
-    if (check_journal_mode(env, db, rollback_journal ? "delete" : "wal") != SG_OK) goto fail;
+        ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+    if (sg_db_exec(env, db, pragmas) != SG_OK) goto fail_io;
+    if (check_journal_mode(env, db, rollback_journal ? "delete" : "wal") != SG_OK) goto fail_io;
     if (env->commit_count) sqlite3_commit_hook(db->h, count_commit, env->commit_count);
-    enum sg_err err = sg_migrate(env, db, schema, NULL);
-    if (err != SG_OK) {
-        sg_db_close(&db);
-        return err;
-    }
+    err = sg_migrate(env, db, schema);
+    if (err != SG_OK) goto fail;
     *db_out = db;
     return SG_OK;
+fail_io:
+    err = SG_ERR_IO;
 fail:
     sg_db_close(&db);
-    return SG_ERR_IO;
+    return err;
+}
+
+enum sg_err sg_db_open_readonly(const struct sg_env *env, const char *db_name,
+                                struct sg_db **db_out)
+{
+    SG_ASSERT(env, db_out != NULL);
+    struct sg_db *db = NULL;
+    enum sg_err err = db_connect(env, db_name, SQLITE_OPEN_READONLY, &db);
+    if (err == SG_OK) *db_out = db;
+    return err;
 }
 
 void sg_db_close(struct sg_db **db)

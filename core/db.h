@@ -2,8 +2,9 @@
  * db.h: the few SQLite helpers every service shares, and its prepared-statement cache.
  *
  * sg_db_open opens <data_dir>/<name> on the env's VFS with the settings that survive every
- * legal disk fault (notes/sqlite-fault-model.md): locking_mode=EXCLUSIVE first, then
- * journal_mode=WAL and synchronous=FULL, then migrates the schema (migrate.h).
+ * legal disk fault (notes/sqlite-fault-model.md): locking_mode=EXCLUSIVE first, then the
+ * schema version check (a newer file is refused before anything writes to it), then
+ * journal_mode=WAL and synchronous=FULL, then the migrations (migrate.h).
  * sg_db_close finalizes every statement, then closes: safe to call twice and after the
  * node's disk crashed.
  *
@@ -45,10 +46,18 @@ struct sg_db {
 enum sg_db_mode { SG_DB_DURABLE, SG_DB_WAL_NORMAL, SG_DB_JOURNAL_NORMAL };
 
 struct sg_schema;
-/* Opens schema->db_name and migrates it (migrate.h): SG_ERR_SCHEMA when the file was
- * made by a newer build, SG_ERR_IO when SQLite failed. */
+/* Opens <data_dir>/<schema->db_name>, creating it if absent, and migrates it (migrate.h).
+ * Errors: SG_ERR_SCHEMA when the file was made by a newer build (the file is not written);
+ * SG_ERR_IO when SQLite failed; SG_ERR_FULL when out of memory. *db_out is set only on
+ * SG_OK. The data directory's length has no limit here (the VFS may have one). */
 SG_MUST_USE enum sg_err sg_db_open(const struct sg_env *env, const struct sg_schema *schema,
                                    enum sg_db_mode mode, struct sg_db **db_out);
+/* Opens an existing <data_dir>/<db_name> read-only: no pragmas, no migration; the file and
+ * its WAL are not written (SQLite may create the -shm index of a WAL database). For looking
+ * at a file a node refused (sg_migrate_check); close with sg_db_close. Errors as
+ * sg_db_open, without SG_ERR_SCHEMA. */
+SG_MUST_USE enum sg_err sg_db_open_readonly(const struct sg_env *env, const char *db_name,
+                                            struct sg_db **db_out);
 void sg_db_close(struct sg_db **db);
 
 /* Runs SQL text once, uncached (schema, pragmas). */

@@ -25,10 +25,8 @@ struct sg_decider {
     uint64_t decided; /* decisions made, this life */
 };
 
-#define SG_DECIDER_SCHEMA                                                                 \
-    "CREATE TABLE IF NOT EXISTS decisions(withdrawal_id TEXT PRIMARY KEY,"              \
-    " decision TEXT NOT NULL, reason TEXT NOT NULL, cause_event_id TEXT NOT NULL,"      \
-    " trace_id TEXT NOT NULL, at_ns INTEGER NOT NULL);"
+/* A decider's tables (decisions, and the service tables of outbox.h) are created and
+ * migrated by core/migrate.c. */
 
 SG_MUST_USE enum sg_err sg_decider_start(struct sg_decider *d, enum sg_decider_role role,
                                          const struct sg_env *env,

@@ -1,31 +1,97 @@
 /*
- * migrate.c: the migration lists and the one routine that applies them (see migrate.h).
+ * migrate.c: the migration lists of every database and the one routine that applies them
+ * (see migrate.h for the contract).
+ *
+ * Append-only: to change a schema, add a step at the end of its list (and say in its
+ * comment which query it serves or which data it changes); never edit a step that has been
+ * released, since databases in the field were made by it. tests/unit/test_migrate.c opens a
+ * version-1 database of every kind through the normal path.
  */
 #include "migrate.h"
 
 #include <stdio.h>
 
 #include "assert.h"
-#include "broker.h"
 #include "db.h"
-#include "decider.h"
-#include "orch.h"
-#include "outbox.h"
 #include "banned.h"
 
+#define COUNT_OF(a) ((uint32_t)(sizeof(a) / sizeof((a)[0])))
+
+/* ---- broker.db ---- */
+
+/* Version 1: the log (topic, partition, offset) and the consumer groups' committed
+ * offsets. `injected` marks the simulator's poison records. */
+static const char broker_v1[] =
+    "CREATE TABLE IF NOT EXISTS records(topic TEXT NOT NULL, partition INTEGER NOT NULL,"
+    " offset INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
+    " injected INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(topic, partition, offset));"
+    "CREATE TABLE IF NOT EXISTS group_offsets(grp TEXT NOT NULL, topic TEXT NOT NULL,"
+    " partition INTEGER NOT NULL, offset INTEGER NOT NULL,"
+    " PRIMARY KEY(grp, topic, partition));";
+
+static const char *const broker_steps[] = {broker_v1};
+
+/* ---- the services' databases: orch.db, identity.db, risk.db ---- */
+
+/* Every service's version 1 begins with its outbox (outbox.h), the relay's position in it
+ * (one row, id 1) and the consumer's inbox (key = topic/partition/offset). */
+#define SERVICE_V1                                                                         \
+    "CREATE TABLE IF NOT EXISTS outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT,"            \
+    " event_id TEXT NOT NULL UNIQUE, event_type TEXT NOT NULL, aggregate_type TEXT NOT NULL," \
+    " aggregate_id TEXT NOT NULL, route_key TEXT NOT NULL, trace_id TEXT NOT NULL,"       \
+    " created_at_ns INTEGER NOT NULL, payload BLOB NOT NULL);"                             \
+    "CREATE TABLE IF NOT EXISTS relay_position(id INTEGER PRIMARY KEY CHECK(id = 1),"     \
+    " last_seq INTEGER NOT NULL);"                                                         \
+    "INSERT OR IGNORE INTO relay_position(id, last_seq) VALUES(1, 0);"                     \
+    "CREATE TABLE IF NOT EXISTS inbox(key TEXT PRIMARY KEY, event_id TEXT NOT NULL,"      \
+    " event_type TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,"         \
+    " offset INTEGER NOT NULL, result TEXT NOT NULL, trace_id TEXT NOT NULL,"             \
+    " at_ns INTEGER NOT NULL);"
+
+/* Orchestrator, version 1: idempotency reservations, withdrawals, their sagas and the
+ * transition log (DESIGN §8). */
+static const char orch_v1[] =
+    SERVICE_V1
+    "CREATE TABLE IF NOT EXISTS idempotency(user_id TEXT NOT NULL, idem_key TEXT NOT NULL,"
+    " request_hash BLOB NOT NULL, status TEXT NOT NULL, withdrawal_id TEXT NOT NULL,"
+    " owner TEXT NOT NULL, fence INTEGER NOT NULL, lease_expires_ns INTEGER NOT NULL,"
+    " updated_at_ns INTEGER NOT NULL, PRIMARY KEY(user_id, idem_key));"
+    "CREATE TABLE IF NOT EXISTS withdrawals(withdrawal_id TEXT PRIMARY KEY,"
+    " user_id TEXT NOT NULL, asset TEXT NOT NULL, amount_minor INTEGER NOT NULL,"
+    " destination_addr TEXT NOT NULL, idem_key TEXT NOT NULL, status TEXT NOT NULL,"
+    " failure_reason TEXT NOT NULL, trace_id TEXT NOT NULL, created_at_ns INTEGER NOT NULL,"
+    " updated_at_ns INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sagas(id INTEGER PRIMARY KEY,"
+    " withdrawal_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL, current_step TEXT NOT NULL,"
+    " deadline_ns INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS transitions(withdrawal_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " from_status TEXT NOT NULL, to_status TEXT NOT NULL, cause_event_id TEXT NOT NULL,"
+    " at_ns INTEGER NOT NULL, PRIMARY KEY(withdrawal_id, seq));";
+
 /* Orchestrator, version 2: recovery re-arms the deadline of every open saga
- * (orch.c: rearm_deadlines); a partial index makes that proportional to the open sagas
- * instead of every saga ever made. */
-#define SG_ORCH_V2 "CREATE INDEX IF NOT EXISTS sagas_open ON sagas(id) WHERE current_step <> 'DONE';"
+ * (orch.c: rearm_deadlines, `WHERE current_step <> 'DONE' ORDER BY id`); this partial
+ * index makes that proportional to the open sagas instead of every saga ever made. */
+static const char orch_v2[] =
+    "CREATE INDEX IF NOT EXISTS sagas_open ON sagas(id) WHERE current_step <> 'DONE';";
 
-static const char *const broker_steps[] = {SG_BROKER_SCHEMA};
-static const char *const orch_steps[] = {SG_OUTBOX_SCHEMA SG_ORCH_SCHEMA, SG_ORCH_V2};
-static const char *const decider_steps[] = {SG_OUTBOX_SCHEMA SG_DECIDER_SCHEMA};
+static const char *const orch_steps[] = {orch_v1, orch_v2};
 
-const struct sg_schema sg_schema_broker = {"broker.db", broker_steps, 1};
-const struct sg_schema sg_schema_orch = {"orch.db", orch_steps, 2};
-const struct sg_schema sg_schema_identity = {"identity.db", decider_steps, 1};
-const struct sg_schema sg_schema_risk = {"risk.db", decider_steps, 1};
+/* Identity and risk, version 1: one decision per withdrawal (decide.h). */
+static const char decider_v1[] =
+    SERVICE_V1
+    "CREATE TABLE IF NOT EXISTS decisions(withdrawal_id TEXT PRIMARY KEY,"
+    " decision TEXT NOT NULL, reason TEXT NOT NULL, cause_event_id TEXT NOT NULL,"
+    " trace_id TEXT NOT NULL, at_ns INTEGER NOT NULL);";
+
+static const char *const decider_steps[] = {decider_v1};
+
+const struct sg_schema sg_schema_broker = {"broker.db", broker_steps, COUNT_OF(broker_steps)};
+const struct sg_schema sg_schema_orch = {"orch.db", orch_steps, COUNT_OF(orch_steps)};
+const struct sg_schema sg_schema_identity = {"identity.db", decider_steps,
+                                             COUNT_OF(decider_steps)};
+const struct sg_schema sg_schema_risk = {"risk.db", decider_steps, COUNT_OF(decider_steps)};
+
+/* ---- applying them ---- */
 
 static enum sg_err read_version(const struct sg_env *env, struct sg_db *db, uint32_t *out)
 {
@@ -42,11 +108,12 @@ static enum sg_err read_version(const struct sg_env *env, struct sg_db *db, uint
     return SG_ERR_IO;
 }
 
-enum sg_err sg_migrate(const struct sg_env *env, struct sg_db *db,
-                       const struct sg_schema *schema, uint32_t *found_out)
+enum sg_err sg_migrate_check(const struct sg_env *env, struct sg_db *db,
+                             const struct sg_schema *schema, uint32_t *found_out)
 {
     SG_ASSERT(env, db != NULL);
-    SG_ASSERT(env, schema->version > 0 && schema->steps != NULL);
+    SG_ASSERT(env, schema != NULL);
+    SG_ASSERT(env, sqlite3_get_autocommit(db->h) != 0);
     uint32_t found = 0;
     enum sg_err err = read_version(env, db, &found);
     if (err != SG_OK) return err;
@@ -56,23 +123,36 @@ enum sg_err sg_migrate(const struct sg_env *env, struct sg_db *db,
                  schema->version);
         return SG_ERR_SCHEMA;
     }
-    if (found == schema->version) return SG_OK;
+    return SG_OK;
+}
+
+enum sg_err sg_migrate(const struct sg_env *env, struct sg_db *db,
+                       const struct sg_schema *schema)
+{
+    SG_ASSERT(env, schema != NULL);
+    SG_ASSERT(env, schema->version > 0);
+    SG_ASSERT(env, schema->steps != NULL);
+    uint32_t found = 0;
+    enum sg_err err = sg_migrate_check(env, db, schema, &found);
+    if (err != SG_OK || found == schema->version) return err;
     err = sg_db_begin(env, db);
-    for (uint32_t v = found; v < schema->version && err == SG_OK; v++)
+    if (err != SG_OK) return err;
+    for (uint32_t v = found; v < schema->version; v++) {
         err = sg_db_exec(env, db, schema->steps[v]);
-    if (err == SG_OK) {
-        char set[48];
-        snprintf(set, sizeof set, "PRAGMA user_version = %u", schema->version);
-        err = sg_db_exec(env, db, set);
+        if (err != SG_OK) goto fail_rollback;
     }
-    if (err != SG_OK) {
-        sg_db_rollback(db);
-        return err;
-    }
-    err = sg_db_commit(env, db);
-    if (err == SG_OK)
-        sg_trace(env, "db_migrated %s from=%u to=%u", schema->db_name, found, schema->version);
+    char set[48];
+    snprintf(set, sizeof set, "PRAGMA user_version = %u", schema->version);
+    err = sg_db_exec(env, db, set);
+    if (err != SG_OK) goto fail_rollback;
+    err = sg_db_commit(env, db); /* rolls back itself on failure */
+    if (err != SG_OK) return err;
+    sg_trace(env, "db_migrated %s from=%u to=%u", schema->db_name, found, schema->version);
+    /* Postcondition, checked when the header can be read (it is cached after COMMIT). */
     uint32_t now = 0;
-    if (err == SG_OK && read_version(env, db, &now) == SG_OK) SG_ASSERT(env, now == schema->version);
+    if (read_version(env, db, &now) == SG_OK) SG_ASSERT(env, now == schema->version);
+    return SG_OK;
+fail_rollback:
+    sg_db_rollback(db);
     return err;
 }

@@ -12,6 +12,8 @@ static const char *const role_names[SG_ROLE_COUNT] = {"broker", "orchestrator", 
                                                       "risk"};
 static const uint32_t role_ids[SG_ROLE_COUNT] = {SG_NODE_BROKER, SG_NODE_ORCH,
                                                  SG_NODE_IDENTITY, SG_NODE_RISK};
+static const struct sg_schema *const role_schemas[SG_ROLE_COUNT] = {
+    &sg_schema_broker, &sg_schema_orch, &sg_schema_identity, &sg_schema_risk};
 
 const char *sg_role_name(enum sg_role role)
 {
@@ -22,6 +24,12 @@ uint32_t sg_role_node_id(enum sg_role role)
 {
     SG_ASSERT_PURE(role < SG_ROLE_COUNT);
     return role_ids[role];
+}
+
+const struct sg_schema *sg_role_schema(enum sg_role role)
+{
+    SG_ASSERT_PURE(role < SG_ROLE_COUNT);
+    return role_schemas[role];
 }
 
 static const struct sg_env *node_env(const struct sg_node *n)

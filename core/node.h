@@ -19,6 +19,7 @@
 #include "decider.h"
 #include "env.h"
 #include "err.h"
+#include "migrate.h"
 #include "orch.h"
 
 enum sg_role { SG_ROLE_BROKER, SG_ROLE_ORCH, SG_ROLE_IDENTITY, SG_ROLE_RISK, SG_ROLE_COUNT };
@@ -36,6 +37,8 @@ struct sg_node {
 const char *sg_role_name(enum sg_role role);
 /* The role's node id (enum sg_node_id). */
 uint32_t sg_role_node_id(enum sg_role role);
+/* The schema of the role's one database (migrate.h). */
+const struct sg_schema *sg_role_schema(enum sg_role role);
 
 SG_MUST_USE enum sg_err sg_node_start(struct sg_node *n, enum sg_role role,
                                       const struct sg_env *env, const struct sg_config *cfg);

@@ -56,22 +56,8 @@ struct sg_orch {
     struct sg_orch_stats stats;
 };
 
-#define SG_ORCH_SCHEMA                                                                     \
-    "CREATE TABLE IF NOT EXISTS idempotency(user_id TEXT NOT NULL, idem_key TEXT NOT NULL," \
-    " request_hash BLOB NOT NULL, status TEXT NOT NULL, withdrawal_id TEXT NOT NULL,"      \
-    " owner TEXT NOT NULL, fence INTEGER NOT NULL, lease_expires_ns INTEGER NOT NULL,"     \
-    " updated_at_ns INTEGER NOT NULL, PRIMARY KEY(user_id, idem_key));"                    \
-    "CREATE TABLE IF NOT EXISTS withdrawals(withdrawal_id TEXT PRIMARY KEY,"              \
-    " user_id TEXT NOT NULL, asset TEXT NOT NULL, amount_minor INTEGER NOT NULL,"          \
-    " destination_addr TEXT NOT NULL, idem_key TEXT NOT NULL, status TEXT NOT NULL,"       \
-    " failure_reason TEXT NOT NULL, trace_id TEXT NOT NULL, created_at_ns INTEGER NOT NULL," \
-    " updated_at_ns INTEGER NOT NULL);"                                                     \
-    "CREATE TABLE IF NOT EXISTS sagas(id INTEGER PRIMARY KEY,"                             \
-    " withdrawal_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL, current_step TEXT NOT NULL," \
-    " deadline_ns INTEGER NOT NULL);"                                                       \
-    "CREATE TABLE IF NOT EXISTS transitions(withdrawal_id TEXT NOT NULL, seq INTEGER NOT NULL," \
-    " from_status TEXT NOT NULL, to_status TEXT NOT NULL, cause_event_id TEXT NOT NULL,"  \
-    " at_ns INTEGER NOT NULL, PRIMARY KEY(withdrawal_id, seq));"
+/* The orchestrator's tables (idempotency, withdrawals, sagas, transitions, and the
+ * service tables of outbox.h) are created and migrated by core/migrate.c. */
 
 SG_MUST_USE enum sg_err sg_orch_start(struct sg_orch *o, const struct sg_env *env,
                                       const struct sg_config *cfg);

@@ -18,18 +18,8 @@
 #include "err.h"
 #include "wire.h"
 
-#define SG_OUTBOX_SCHEMA                                                                   \
-    "CREATE TABLE IF NOT EXISTS outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT,"            \
-    " event_id TEXT NOT NULL UNIQUE, event_type TEXT NOT NULL, aggregate_type TEXT NOT NULL," \
-    " aggregate_id TEXT NOT NULL, route_key TEXT NOT NULL, trace_id TEXT NOT NULL,"       \
-    " created_at_ns INTEGER NOT NULL, payload BLOB NOT NULL);"                             \
-    "CREATE TABLE IF NOT EXISTS relay_position(id INTEGER PRIMARY KEY CHECK(id = 1),"     \
-    " last_seq INTEGER NOT NULL);"                                                         \
-    "INSERT OR IGNORE INTO relay_position(id, last_seq) VALUES(1, 0);"                     \
-    "CREATE TABLE IF NOT EXISTS inbox(key TEXT PRIMARY KEY, event_id TEXT NOT NULL,"      \
-    " event_type TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,"         \
-    " offset INTEGER NOT NULL, result TEXT NOT NULL, trace_id TEXT NOT NULL,"             \
-    " at_ns INTEGER NOT NULL);"
+/* The tables (outbox, relay_position, inbox) are part of every service's schema in
+ * core/migrate.c. */
 
 enum sg_inbox_result { SG_INBOX_APPLIED, SG_INBOX_IGNORED, SG_INBOX_REJECTED };
 

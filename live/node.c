@@ -21,8 +21,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "live_env.h"
+#include "db.h"
 #include "ingress.h"
+#include "live_env.h"
+#include "migrate.h"
 #include "net.h"
 #include "paths.h"
 #include "snapshot.h"
@@ -213,6 +215,25 @@ static bool write_pid(struct live_node *ln)
     return ok;
 }
 
+/* The node refused its database as made by a newer build (migrate.h): name the file and
+ * both versions, read again without writing. Exit code 2 (DESIGN §7). */
+static int refuse_newer(struct live_node *ln)
+{
+    const struct sg_schema *schema = sg_role_schema(ln->opt->role);
+    struct sg_db *db = NULL;
+    uint32_t found = 0;
+    enum sg_err err = sg_db_open_readonly(&ln->env.env, schema->db_name, &db);
+    if (err == SG_OK) err = sg_migrate_check(&ln->env.env, db, schema, &found);
+    sg_db_close(&db);
+    if (err != SG_ERR_SCHEMA) /* unreadable now: say what the start saw */
+        return fail(ln, 2, "refuses a database made by a newer sagasim (%s)",
+                    ln->env.last_error);
+    fprintf(stderr,
+            "sagasim live node %s: database %s/%s has schema version %u, this build knows %u\n",
+            ln->role, ln->role_dir, schema->db_name, found, schema->version);
+    return 2;
+}
+
 static int start(struct live_node *ln)
 {
     uint32_t id = sg_role_node_id(ln->opt->role);
@@ -226,9 +247,7 @@ static int start(struct live_node *ln)
     }
     sg_live_log(&ln->env, "listen", listen);
     enum sg_err err = sg_node_start(&ln->node, ln->opt->role, &ln->env.env, &ln->cfg);
-    if (err == SG_ERR_SCHEMA)
-        return fail(ln, 2, "refuses a database written by a newer sagasim (%s)",
-                    ln->env.last_error);
+    if (err == SG_ERR_SCHEMA) return refuse_newer(ln);
     if (err != SG_OK)
         return fail(ln, 1, "cannot start: its database failed (%s; see node.log)",
                     ln->env.last_error);

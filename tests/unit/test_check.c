@@ -6,13 +6,13 @@
  * exactly one property is broken (so a planted bug shows as the invariant it breaks).
  *
  * Each test builds the four databases on real files in a fresh temporary directory, with
- * the services' own schemas (SG_ORCH_SCHEMA, SG_OUTBOX_SCHEMA, SG_DECIDER_SCHEMA and the
- * broker's tables copied from core/broker.c), and a small world written by hand the way the
- * services write it: three withdrawals (one COMPLETED, one FAILED by identity, one FAILED
- * by risk), their outbox rows packed with sg_event_pack and produced to the broker log, the
- * consumers' inbox rows, the decisions as core/decide.h computes them, committed group
- * offsets at the log ends, and a client history. A test then breaks one property with a
- * single SQL statement or history edit and checks which invariants report.
+ * the services' own schemas (every migration step of core/migrate.c), and a small world
+ * written by hand the way the services write it: three withdrawals (one COMPLETED, one
+ * FAILED by identity, one FAILED by risk), their outbox rows packed with sg_event_pack and
+ * produced to the broker log, the consumers' inbox rows, the decisions as core/decide.h
+ * computes them, committed group offsets at the log ends, and a client history. A test then
+ * breaks one property with a single SQL statement or history edit and checks which
+ * invariants report.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -34,23 +34,16 @@
 #include "decider.h"
 #include "decide.h"
 #include "ids.h"
+#include "migrate.h"
 #include "orch.h"
 #include "outbox.h"
 #include "status.h"
 #include "wire.h"
 
-/* The broker's tables, as core/broker.c creates them. */
-static const char broker_schema[] =
-    "CREATE TABLE IF NOT EXISTS records(topic TEXT NOT NULL, partition INTEGER NOT NULL,"
-    " offset INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
-    " injected INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(topic, partition, offset));"
-    "CREATE TABLE IF NOT EXISTS group_offsets(grp TEXT NOT NULL, topic TEXT NOT NULL,"
-    " partition INTEGER NOT NULL, offset INTEGER NOT NULL,"
-    " PRIMARY KEY(grp, topic, partition));";
-
 enum { DB_ORCH, DB_IDENTITY, DB_RISK, DB_BROKER, DB_COUNT };
-static const char *const db_files[DB_COUNT] = {"orch.db", "identity.db", "risk.db",
-                                               "broker.db"};
+/* Each database's file name and tables, as the services make them (core/migrate.c). */
+static const struct sg_schema *const db_schemas[DB_COUNT] = {
+    &sg_schema_orch, &sg_schema_identity, &sg_schema_risk, &sg_schema_broker};
 
 /* A withdrawal of the world: stored (normalised) fields and what the client sent. */
 struct wspec {
@@ -334,13 +327,11 @@ static void build_history(struct fx *f)
 
 static void open_all(struct fx *f)
 {
-    static const char *const schemas[DB_COUNT] = {
-        SG_ORCH_SCHEMA SG_OUTBOX_SCHEMA, SG_OUTBOX_SCHEMA SG_DECIDER_SCHEMA,
-        SG_OUTBOX_SCHEMA SG_DECIDER_SCHEMA, broker_schema};
     for (int i = 0; i < DB_COUNT; i++) {
-        snprintf(f->path[i], sizeof f->path[i], "%s/%s", f->dir, db_files[i]);
+        const struct sg_schema *s = db_schemas[i];
+        snprintf(f->path[i], sizeof f->path[i], "%s/%s", f->dir, s->db_name);
         assert_int_equal(sqlite3_open(f->path[i], &f->db[i]), SQLITE_OK);
-        exec_sql(f->db[i], schemas[i]);
+        for (uint32_t v = 0; v < s->version; v++) exec_sql(f->db[i], s->steps[v]);
         exec_sql(f->db[i], "BEGIN");
     }
 }
@@ -463,7 +454,8 @@ static void check__missing_database__reports_error(void **state)
     assert_false(run(f, true, &out));
     assert_non_null(strstr(out.error, "broker.db"));
     assert_int_equal(out.count, 0);
-    snprintf(f->path[DB_BROKER], sizeof f->path[DB_BROKER], "%s/%s", f->dir, db_files[DB_BROKER]);
+    snprintf(f->path[DB_BROKER], sizeof f->path[DB_BROKER], "%s/%s", f->dir,
+             db_schemas[DB_BROKER]->db_name);
 }
 
 static void check__missing_table__reports_error(void **state)
