@@ -30,6 +30,21 @@ struct sg_violation {
     char summary[240];
 };
 
+/* What a run guarantees about its environment, for I1's rule that ABORTED is answered only
+ * while another attempt may hold a live lease (check_idem.c). History times and these
+ * bounds are on one time line, the orchestrator's true time (the simulator's virtual
+ * time). Without them (known false: live runs, the fuzz harness) the rule is not judged. */
+struct sg_lease_bounds {
+    bool known;
+    int64_t msg_delay_max_ns;  /* every copy of a create reaches the orchestrator within
+                                  this after its invoke (duplicates included) */
+    int64_t clock_lag_max_ns;  /* over any interval, the orchestrator's wall clock (which
+                                  sets and judges leases) advances at most this much less
+                                  than true time: backward jumps, slow drift */
+    int64_t dup_until_ns;      /* a create invoked at or before this may have been
+                                  duplicated by the network; -1: none was */
+};
+
 struct sg_check_input {
     const char *vfs_name;       /* NULL: SQLite's default VFS (live runs) */
     const char *orch_db, *identity_db, *risk_db, *broker_db;
@@ -38,6 +53,7 @@ struct sg_check_input {
     bool liveness;              /* judge I8 (the run had a heal phase) */
     uint32_t skip_mask;         /* bit 1 << I<n>: count but do not report (a scenario's
                                    "invariants" list leaves it out) */
+    struct sg_lease_bounds lease;
 };
 
 enum { SG_VIOLATIONS_MAX = 64 };

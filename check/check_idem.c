@@ -9,7 +9,8 @@
  * - I1: (a) at most one withdrawal row per (user_id, idem_key); (b) every OK create for one
  *   (user, key) carries the same withdrawal_id; (c) an OK create's payload hash equals the
  *   idempotency row's request_hash for its (user, key); (d) the withdrawal an OK create
- *   names holds that request's user, key, asset, amount and destination.
+ *   names holds that request's user, key, asset, amount and destination; (e) ABORTED is
+ *   answered only while another attempt may hold a live lease (see i1_aborted).
  * - I2: every withdrawal row matches some create of any outcome (unknown and failed calls
  *   may have taken effect, so they count as requests).
  * - I9: every OK create's withdrawal row exists.
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "assert.h"
 #include "check_int.h"
 
 static bool same_user_key(const struct ck_key *a, const struct ck_key *b)
@@ -132,12 +134,88 @@ static void i1_payload(struct ck_ctx *c)
     }
 }
 
+/* Whether another attempt of a's payload for its (user, key), one of [from, to) of the
+ * index, could hold a live lease when a was decided (see i1_aborted). *prev_out: the
+ * latest such attempt invoked before a, or NULL. */
+static bool lease_could_be_live(const struct ck_ctx *c, size_t from, size_t to,
+                                const struct ck_hcreate *a, int64_t window_ns,
+                                const struct sg_hist_rec **prev_out)
+{
+    *prev_out = NULL;
+    for (size_t k = from; k < to; k++) {
+        const struct ck_hcreate *b = &c->w->hc[c->w->hc_by_userkey.k[k].idx];
+        if (b == a || memcmp(b->hash, a->hash, SG_HASH_LEN) != 0) continue;
+        int64_t invoked = b->rec->invoke_ns;
+        if (invoked >= a->rec->complete_ns) continue; /* arrived after a's answer */
+        if (invoked >= a->rec->invoke_ns) return true; /* may have taken over meanwhile */
+        if (a->rec->invoke_ns - invoked < window_ns) return true;
+        if (!*prev_out || invoked > (*prev_out)->invoke_ns) *prev_out = b->rec;
+    }
+    return false;
+}
+
+/* I1 (e): ABORTED only while another attempt holds a live lease (DESIGN §8, step 1; an
+ * expired lease is taken over). The orchestrator decides a's answer at some d in
+ * (invoke, complete). A lease is set by the arrival, at some r, of a copy of an attempt
+ * b of the same payload (no other payload reserves: its hash differs from the row's),
+ * with r in [b.invoke, b.invoke + msg_delay_max], and is live at d only while
+ * wall(d) < wall(r) + lease_ttl, so only while d - r < lease_ttl + clock_lag_max. A
+ * fenced-out attempt is answered ABORTED after a takeover that arrived during its own
+ * pending time, after a.invoke. So ABORTED is excused by any b invoked before a's answer
+ * and less than lease_ttl + msg_delay_max + clock_lag_max before a's invoke; a may itself
+ * have been duplicated (its second copy reserving) while the network duplicates, so
+ * only answers to attempts invoked after dup_until are judged. The simulator takes every
+ * bound from what its world actually did (sim/world.h), so a violation cannot be a false
+ * alarm; live runs give no bounds and are not judged here. One violation per (user, key),
+ * naming its first unexcused answer. */
+static void i1_aborted(struct ck_ctx *c)
+{
+    const struct sg_lease_bounds *lb = &c->in->lease;
+    if (!lb->known || !c->in->cfg) return;
+    SG_ASSERT_PURE(lb->msg_delay_max_ns >= 0);
+    SG_ASSERT_PURE(lb->clock_lag_max_ns >= 0);
+    int64_t window_ns = c->in->cfg->lease_ttl_ns + lb->msg_delay_max_ns + lb->clock_lag_max_ns;
+    const struct ck_index *ix = &c->w->hc_by_userkey;
+    for (size_t i = 0; i < ix->n;) {
+        size_t j = i + 1, wrong = 0;
+        while (j < ix->n && same_user_key(&ix->k[i], &ix->k[j])) j++;
+        const struct ck_hcreate *first = NULL;
+        const struct sg_hist_rec *first_prev = NULL;
+        for (size_t a = i; a < j; a++) {
+            const struct ck_hcreate *h = &c->w->hc[ix->k[a].idx];
+            if (h->rec->code != SG_CODE_ABORTED || h->rec->invoke_ns <= lb->dup_until_ns)
+                continue;
+            c->out->checked[SG_I1]++;
+            const struct sg_hist_rec *prev = NULL;
+            if (lease_could_be_live(c, i, j, h, window_ns, &prev)) continue;
+            if (wrong++ == 0) {
+                first = h;
+                first_prev = prev;
+            }
+        }
+        if (first) {
+            char prev[48] = "no other attempt before it";
+            if (first_prev)
+                snprintf(prev, sizeof prev, "the last other invoked at %" PRId64,
+                         first_prev->invoke_ns);
+            ck_violation(c, SG_I1, first->rec->withdrawal_id,
+                         "user %s key '%s': %zu ABORTED answers while no lease could be live"
+                         " (window %" PRId64 " ns), the first to client %" PRIu32 " (invoked %"
+                         PRId64 ", done %" PRId64 "; %s)", first->req.user_id, first->req.key,
+                         wrong, window_ns, first->rec->client, first->rec->invoke_ns,
+                         first->rec->complete_ns, prev);
+        }
+        i = j;
+    }
+}
+
 void ck_check_i1(struct ck_ctx *c)
 {
     i1_one_per_key(c);
     i1_same_id(c);
     i1_hash(c);
     i1_payload(c);
+    i1_aborted(c);
 }
 
 void ck_check_i2(struct ck_ctx *c)

@@ -45,6 +45,19 @@ static uint64_t unknown_settled(const struct sg_history *h)
     return n;
 }
 
+/* What the world guarantees about message delays, duplicates and the orchestrator's clock
+ * over this run (check.h): the network duplicates only while faults are on (the safety
+ * phase). */
+static struct sg_lease_bounds lease_bounds(const struct sg_world *w,
+                                           const struct sg_run_config *rc)
+{
+    return (struct sg_lease_bounds){
+        .known = true,
+        .msg_delay_max_ns = sg_world_msg_delay_max_ns(w),
+        .clock_lag_max_ns = sg_world_clock_lag_max_ns(w, SG_ROLE_ORCH),
+        .dup_until_ns = w->opt.faults.dup_ppm > 0 ? rc->safety_ns : -1};
+}
+
 static void judge(struct sg_world *w, struct sg_workload *wl, const struct sg_run_config *rc,
                   struct sg_run_result *out)
 {
@@ -52,7 +65,8 @@ static void judge(struct sg_world *w, struct sg_workload *wl, const struct sg_ru
     struct sg_check_input in = {
         .vfs_name = "sgsim", .orch_db = "/n1/orch.db", .identity_db = "/n2/identity.db",
         .risk_db = "/n3/risk.db", .broker_db = "/n0/broker.db", .history = &wl->history,
-        .cfg = &rc->cfg, .liveness = rc->heal_ns > 0, .skip_mask = rc->skip_invariants};
+        .cfg = &rc->cfg, .liveness = rc->heal_ns > 0, .skip_mask = rc->skip_invariants,
+        .lease = lease_bounds(w, rc)};
     bool held = sg_check_run(&in, &out->report);
     out->ok = held && !out->panicked;
 }

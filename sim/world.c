@@ -419,9 +419,22 @@ bool sg_world_run_until(struct sg_world *w, int64_t until_ns)
 void sg_world_clock_shift(struct sg_world *w, enum sg_role role, int64_t delta_ns)
 {
     w->nodes[role].clock_offset_ns += delta_ns;
+    if (delta_ns < 0) w->nodes[role].clock_back_ns -= delta_ns;
     char rec[64];
     snprintf(rec, sizeof rec, "clock shift %lld", (long long)delta_ns);
     sg_world_trace(w, w->nodes[role].env.node_id, rec);
+}
+
+int64_t sg_world_clock_lag_max_ns(const struct sg_world *w, enum sg_role role)
+{
+    SG_ASSERT_PURE(role < SG_ROLE_COUNT);
+    const struct sg_world_node *n = &w->nodes[role];
+    SG_ASSERT_PURE(n->clock_back_ns >= 0);
+    /* env_now_wall adds (now / 1 ms) * drift_ppm: over [r, d] a negative drift loses at
+     * most |drift_ppm| per started millisecond of the whole run. */
+    int64_t drift_loss = 0;
+    if (n->drift_ppm < 0) drift_loss = -(int64_t)n->drift_ppm * (w->now_ns / 1000000 + 1);
+    return n->clock_back_ns + drift_loss;
 }
 
 uint64_t sg_world_hash(const struct sg_world *w)

@@ -46,6 +46,7 @@ struct sg_world_node {
     struct sg_prng prng;
     int64_t clock_offset_ns;   /* wall = true time + offset + drift */
     int32_t drift_ppm;
+    int64_t clock_back_ns;     /* every backward step of clock_offset_ns, summed */
     uint64_t incarnation;      /* timers of an earlier life are dropped */
     bool up;
     uint64_t crashes, restarts;
@@ -196,6 +197,14 @@ enum { SG_CONTROL_START = 1, SG_CONTROL_RESTART, SG_CONTROL_NEMESIS, SG_CONTROL_
 
 /* Moves one node's wall clock by delta (tests of skew and jumps). */
 void sg_world_clock_shift(struct sg_world *w, enum sg_role role, int64_t delta_ns);
+/* An upper bound, for any two instants r <= d of the run so far, on how much less the
+ * node's wall clock advanced than true time: (d - r) - (wall(d) - wall(r)). Its backward
+ * steps plus what a slow drift loses. The checker's bound on how long a lease may stay
+ * live (check.h, struct sg_lease_bounds). */
+int64_t sg_world_clock_lag_max_ns(const struct sg_world *w, enum sg_role role);
+/* An upper bound on the time from a client's send to the arrival of any copy of it
+ * (sg_world_fate: latency, delay spike, a duplicate's extra delay, --perturb). */
+int64_t sg_world_msg_delay_max_ns(const struct sg_world *w);
 /* Counts the rare path a trace record shows, if any (world_coverage.c). */
 void sg_world_cover(struct sg_world *w, const char *text);
 /* Appends a world-level trace record at the current time. */

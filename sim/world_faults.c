@@ -98,9 +98,12 @@ void sg_world_faults_on(struct sg_world *w)
         sg_prng_init(&w->fault_prng[c], w->seed, STREAM_FAULT + (uint64_t)c);
     for (int r = 0; r < SG_ROLE_COUNT; r++) {
         struct sg_world_node *n = &w->nodes[r];
-        if (f->clock_skew_max_ns > 0)
+        if (f->clock_skew_max_ns > 0) {
+            int64_t before = n->clock_offset_ns;
             n->clock_offset_ns = sg_prng_range(rng(w, SG_FAULT_CLOCK), -f->clock_skew_max_ns,
                                                f->clock_skew_max_ns);
+            if (n->clock_offset_ns < before) n->clock_back_ns += before - n->clock_offset_ns;
+        }
         if (f->drift_ppm_max > 0)
             n->drift_ppm = (int32_t)sg_prng_range(rng(w, SG_FAULT_CLOCK),
                                                   -(int64_t)f->drift_ppm_max, f->drift_ppm_max);
@@ -167,6 +170,18 @@ size_t sg_world_fate(struct sg_world *w, uint32_t from, uint32_t to, int64_t lat
     if (!sg_world_fault_allowed(w, "duplicate")) return 1;
     w->stats.duplicated++;
     return 2;
+}
+
+int64_t sg_world_msg_delay_max_ns(const struct sg_world *w)
+{
+    const struct sg_world_options *o = &w->opt;
+    int64_t latency = o->latency_max_ns > o->latency_min_ns ? o->latency_max_ns
+                                                             : o->latency_min_ns;
+    int64_t spike = o->faults.spike_max_ns;
+    SG_ASSERT_PURE(latency >= 0);
+    SG_ASSERT_PURE(spike >= 0);
+    /* the first copy: latency + spike; a duplicate: that + spike / 4 + latency_max */
+    return latency + spike + spike / 4 + o->latency_max_ns + 1;
 }
 
 bool sg_world_crash_point(struct sg_world *w, struct sg_world_node *n, const char *point)

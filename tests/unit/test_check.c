@@ -87,6 +87,7 @@ struct fx {
     struct evref ev[64];
     size_t n_ev;
     struct sg_check_report out; /* of the last expect() */
+    struct sg_lease_bounds lease; /* what the "run" guarantees (default: not known) */
 };
 
 /* ---- SQL helpers ---- */
@@ -381,7 +382,7 @@ static int teardown(void **state)
 static bool run(struct fx *f, bool liveness, struct sg_check_report *out)
 {
     struct sg_check_input in = {NULL, f->path[DB_ORCH], f->path[DB_IDENTITY], f->path[DB_RISK],
-                                f->path[DB_BROKER], &f->hist, &f->cfg, liveness, 0};
+                                f->path[DB_BROKER], &f->hist, &f->cfg, liveness, 0, f->lease};
     bool ok = sg_check_run(&in, out);
     for (size_t i = 0; i < out->count && i < 6; i++)
         print_message("  %s %s\n", sg_inv_name(out->v[i].inv), out->v[i].summary);
@@ -489,6 +490,85 @@ static void check__i1__two_withdrawals_for_one_key(void **state)
            " withdrawal_id = %Q", specs[W1].user, specs[W1].key, specs[W3].wid);
     const struct sg_violation *v = expect(f, true, SG_I1, false);
     assert_non_null(strstr(v->summary, "2 withdrawals"));
+}
+
+/* ---- I1 (e): ABORTED only under a live lease ---- */
+
+#define MS ((int64_t)1000000)
+
+/* A create of W1's payload and key by client, invoked at invoke_ms, answered code 5 ms
+ * later. */
+static struct sg_hist_rec *attempt(struct fx *f, uint32_t client, int64_t invoke_ms,
+                                   uint32_t code)
+{
+    struct sg_hist_rec *r = hist_add(f, SG_OP_CREATE, W1, sg_outcome_of_code(code), "COMPLETED");
+    r->client = client;
+    r->code = code;
+    r->outcome = sg_outcome_of_code(code);
+    r->invoke_ns = invoke_ms * MS;
+    r->complete_ns = r->invoke_ns + 5 * MS;
+    if (code == SG_CODE_ABORTED) snprintf(r->withdrawal_id, sizeof r->withdrawal_id, "%s",
+                                          specs[W1].wid);
+    return r;
+}
+
+/* A 200 ms lease, 10 ms deliveries, a steady clock, no duplicates. */
+static void lease_bounds(struct fx *f)
+{
+    f->cfg.lease_ttl_ns = 200 * MS;
+    f->lease = (struct sg_lease_bounds){.known = true, .msg_delay_max_ns = 10 * MS,
+                                        .clock_lag_max_ns = 0, .dup_until_ns = -1};
+}
+
+/* The expired-lease-aborts shape: a client retries ABORTED for seconds, each retry long
+ * after any lease its earlier attempts could have set, then gets OK. I1 only: the call was
+ * answered in the end, so I8 holds. */
+static void check__i1__aborted_without_live_lease(void **state)
+{
+    struct fx *f = *state;
+    lease_bounds(f);
+    attempt(f, 7, 1000, SG_CODE_TIMEOUT)->outcome = SG_OUTCOME_UNKNOWN;
+    attempt(f, 7, 2000, SG_CODE_ABORTED);
+    attempt(f, 7, 3000, SG_CODE_ABORTED);
+    attempt(f, 7, 3100, SG_CODE_ABORTED); /* 100 ms after an attempt: could be live */
+    attempt(f, 7, 4000, SG_CODE_OK);
+    const struct sg_violation *v = expect(f, true, SG_I1, true);
+    assert_string_equal(v->withdrawal_id, specs[W1].wid);
+    assert_non_null(strstr(v->summary, "key 'key-1'"));
+    assert_non_null(strstr(v->summary, "2 ABORTED answers while no lease could be live"));
+    assert_non_null(strstr(v->summary, "client 7 (invoked 2000000000, done 2005000000"));
+    assert_non_null(strstr(v->summary, "the last other invoked at 1000000000"));
+    assert_int_equal(f->out.failed[SG_I1], 1); /* one violation per key */
+    /* another payload under the key reserves nothing: it excuses no ABORTED */
+    attempt(f, 8, 1950, SG_CODE_FAILED_PRECONDITION)->amount_minor = 7;
+    expect(f, true, SG_I1, true);
+    /* not judged without the run's bounds (live runs) */
+    f->lease.known = false;
+    struct sg_check_report out;
+    assert_true(run(f, true, &out));
+}
+
+/* Every way another attempt may hold a live lease excuses ABORTED. */
+static void check__i1__aborted_under_possible_live_lease__passes(void **state)
+{
+    struct fx *f = *state;
+    struct sg_check_report out;
+    lease_bounds(f);
+    attempt(f, 7, 9000, SG_CODE_OK); /* the call's end: I8 holds */
+    attempt(f, 7, 1000, SG_CODE_TIMEOUT)->outcome = SG_OUTCOME_UNKNOWN;
+    attempt(f, 7, 1205, SG_CODE_ABORTED); /* within lease_ttl + delay of the first */
+    assert_true(run(f, true, &out));
+    assert_true(out.checked[SG_I1] > 0);
+    attempt(f, 7, 3000, SG_CODE_ABORTED); /* a twin of another client meanwhile: a */
+    attempt(f, 9, 3002, SG_CODE_OK);      /* takeover fences this one out */
+    assert_true(run(f, true, &out));
+    attempt(f, 7, 5000, SG_CODE_ABORTED);
+    assert_false(run(f, true, &out)); /* nothing near 5 s: wrong ... */
+    f->lease.clock_lag_max_ns = 2000 * MS;
+    assert_true(run(f, true, &out)); /* ... unless the clock may have stepped back 2 s */
+    f->lease.clock_lag_max_ns = 0;
+    f->lease.dup_until_ns = 5000 * MS;
+    assert_true(run(f, true, &out)); /* ... or the attempt itself may have been duplicated */
 }
 
 static void check__i2__withdrawal_without_request(void **state)
@@ -759,6 +839,8 @@ int main(void)
         T(check__i1__two_oks_for_one_key_carry_different_ids),
         T(check__i1__other_payload_gets_ok),
         T(check__i1__two_withdrawals_for_one_key),
+        T(check__i1__aborted_without_live_lease),
+        T(check__i1__aborted_under_possible_live_lease__passes),
         T(check__i2__withdrawal_without_request),
         T(check__i3__illegal_transition),
         T(check__i3__transition_log_gap),
