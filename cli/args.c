@@ -198,9 +198,7 @@ void sg_cli_config(const struct sg_cli_opts *o, uint64_t seed, struct sg_run_con
     }
 }
 
-/* The scenario, single-quoted for the shell only when it holds a character a shell
- * would treat specially (a path may). Heap; the caller frees. */
-static char *shell_word(const char *s)
+char *sg_cli_shell_word(const char *s)
 {
     bool plain = *s != '\0';
     for (const char *p = s; *p; p++)
@@ -241,9 +239,20 @@ static char *append(char *s, const char *fmt, ...)
     return out;
 }
 
+char *sg_cli_replay_tape(const char *path)
+{
+    char *abs = realpath(path, NULL);
+    char *word = sg_cli_shell_word(abs ? abs : path);
+    char *cmd = sg_cli_strf("sagasim replay --tape %s", word);
+    free(word);
+    free(abs);
+    return cmd;
+}
+
 char *sg_cli_replay(const struct sg_cli_opts *o, uint64_t seed)
 {
-    char *scenario = shell_word(o->scenario);
+    if (o->tape_path) return sg_cli_replay_tape(o->tape_path);
+    char *scenario = sg_cli_shell_word(o->scenario);
     char *buf = sg_cli_strf("sagasim run --scenario %s --seed %" PRIu64, scenario, seed);
     free(scenario);
     if (o->withdrawals) buf = append(buf, " --withdrawals %u", o->withdrawals);

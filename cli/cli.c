@@ -79,12 +79,22 @@ void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config
 
 char *sg_cli_command_line(int argc, char **argv)
 {
-    size_t n = sizeof "sagasim";
-    for (int i = 0; i < argc; i++) n += 1 + strlen(argv[i]);
-    char *buf = malloc(n);
+    size_t used = strlen("sagasim"), cap = used + 1;
+    char *buf = malloc(cap);
     if (!buf) abort();
-    strcpy(buf, "sagasim");
-    for (int i = 0; i < argc; i++) strcat(strcat(buf, " "), argv[i]);
+    memcpy(buf, "sagasim", cap);
+    for (int i = 0; i < argc; i++) {
+        char *word = sg_cli_shell_word(argv[i]);
+        size_t n = strlen(word);
+        cap = used + 1 + n + 1;
+        char *grown = realloc(buf, cap);
+        if (!grown) abort();
+        buf = grown;
+        buf[used++] = ' ';
+        memcpy(buf + used, word, n + 1);
+        used += n;
+        free(word);
+    }
     return buf;
 }
 

@@ -37,7 +37,7 @@ struct sg_cli_opts {
     bool require_coverage;         /* --require-coverage (sweep) */
     uint64_t timeline_seed;        /* --timeline SEED (sweep: the run drawn in the report) */
     bool has_timeline;
-    const char *tape_path;         /* --tape FILE (replay) */
+    const char *tape_path;         /* --tape FILE (replay, shrink); replay= names it */
     const char *out_path;          /* --out FILE (shrink) */
 };
 
@@ -49,8 +49,15 @@ int sg_cli_parse(int argc, char **argv, const char *cmd, const char *usage,
 /* The run configuration for one seed: scenario, swarm, bugs, withdrawals, crash point. */
 void sg_cli_config(const struct sg_cli_opts *o, uint64_t seed, struct sg_run_config *rc);
 /* The command that replays one seed with every flag needed (heap; the caller frees). A
- * scenario file appears by its absolute path, so the command works from any directory. */
+ * scenario file appears by its absolute path, so the command works from any directory.
+ * When o->tape_path is set (a run made from a fault tape) it is sg_cli_replay_tape's. */
 char *sg_cli_replay(const struct sg_cli_opts *o, uint64_t seed);
+/* "sagasim replay --tape PATH" with PATH made absolute (realpath; as given when the file
+ * cannot be resolved) and shell-quoted (heap; the caller frees). */
+char *sg_cli_replay_tape(const char *path);
+/* s as one shell word: as it is when every character is safe, else in single quotes (each
+ * ' written as '\''). Heap; the caller frees. */
+char *sg_cli_shell_word(const char *s);
 /* printf into a new heap string (aborts on out-of-memory). */
 char *sg_cli_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A copy of s that lives as long as the process (options that outlive their source). */
@@ -78,7 +85,8 @@ bool sg_cli_write_report(const struct sg_cli_opts *o, const char *command,
 bool sg_cli_write_report_rc(const struct sg_cli_opts *o, const char *command,
                             const struct sg_report_seed *seeds, size_t n,
                             const struct sg_run_config *timeline_rc, double wall, uint32_t jobs);
-/* The command line as one string (for reports; heap, the caller frees). */
+/* The command line as one string, each argument a shell word (for reports; heap, the
+ * caller frees). */
 char *sg_cli_command_line(int argc, char **argv);
 
 int sg_cmd_run(int argc, char **argv);

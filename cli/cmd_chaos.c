@@ -100,7 +100,7 @@ int sg_cmd_live_chaos(const struct sg_live_opts *o, int argc, char **argv)
 {
     struct sg_chaos_result *r = calloc(1, sizeof *r);
     if (!r) return SG_EXIT_USAGE;
-    char err[512] = "";
+    char err[SG_CLI_ERR_LEN] = "";
     bool ran = sg_live_chaos(o, r, err, sizeof err);
     int code = SG_EXIT_OK;
     if (!ran) {

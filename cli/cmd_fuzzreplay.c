@@ -78,9 +78,13 @@ static int replay_world(const uint8_t *data, size_t len, uint64_t bugs, const ch
         printf("violation=%s %s\n", sg_inv_name(res.report.v[i].inv), res.report.v[i].summary);
     int code = res.ok ? SG_EXIT_OK : SG_EXIT_VIOLATION;
     if (out) {
-        if (write_tape(&in, bugs, res.faults_considered, out))
-            printf("replay=sagasim replay --tape %s\n", out);
-        else code = SG_EXIT_USAGE;
+        if (write_tape(&in, bugs, res.faults_considered, out)) {
+            char *replay = sg_cli_replay_tape(out);
+            printf("replay=%s\n", replay);
+            free(replay);
+        } else {
+            code = SG_EXIT_USAGE;
+        }
     }
     sg_world_input_free(&in);
     return code;

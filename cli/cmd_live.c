@@ -157,6 +157,24 @@ static int parse(int argc, char **argv, struct sg_live_opts *o, char **bug_names
     return 0;
 }
 
+/* This program's own path (nodes are started from it), of any length; NULL when unknown
+ * (the caller falls back to /proc/self/exe). Heap; the caller frees. */
+static char *self_exe(void)
+{
+    for (size_t cap = 256; cap <= ((size_t)1 << 20); cap *= 2) {
+        char *buf = malloc(cap);
+        if (!buf) return NULL;
+        ssize_t n = readlink("/proc/self/exe", buf, cap);
+        if (n > 0 && (size_t)n < cap) { /* n == cap: it may have been cut; try larger */
+            buf[n] = '\0';
+            return buf;
+        }
+        free(buf);
+        if (n <= 0) return NULL;
+    }
+    return NULL;
+}
+
 int sg_cmd_live(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -168,16 +186,13 @@ int sg_cmd_live(int argc, char **argv)
                              .role_filter = -1, .self_exe = "/proc/self/exe", .rate = -1,
                              .duration_ms = 0, .clients = 0, .dup_pct = 5, .seed = 1,
                              .kill_every_ms = 2000};
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        self[n] = '\0';
-        o.self_exe = self;
-    }
+    char *self = self_exe();
+    if (self) o.self_exe = self;
     char *bug_names = NULL;
     int rc = parse(argc, argv, &o, &bug_names);
     if (rc != 0) {
         free(bug_names);
+        free(self);
         return rc < 0 ? SG_EXIT_OK : rc;
     }
     const char *cmd = argv[1];
@@ -207,5 +222,6 @@ int sg_cmd_live(int argc, char **argv)
         }
     } else rc = bad("unknown command", cmd);
     free(bug_names);
+    free(self);
     return rc;
 }

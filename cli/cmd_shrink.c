@@ -143,6 +143,17 @@ static int shrink_parse(int argc, char **argv, struct sg_cli_opts *o, uint64_t *
     return p;
 }
 
+/* shrink's last lines: the tape written (absolute) and the command that replays it, so
+ * both work from any directory. */
+static void print_tape(const char *path)
+{
+    char *abs = realpath(path, NULL);
+    char *replay = sg_cli_replay_tape(path);
+    printf("tape=%s\nreplay=%s\n", abs ? abs : path, replay);
+    free(replay);
+    free(abs);
+}
+
 /* shrink --tape: delta debugging over the faults a failing tape keeps. */
 static int shrink_tape(const struct sg_cli_opts *o, uint64_t max_runs)
 {
@@ -178,9 +189,10 @@ static int shrink_tape(const struct sg_cli_opts *o, uint64_t max_runs)
         sg_tape_free(&t);
         return SG_EXIT_USAGE;
     }
-    printf("seed=%" PRIu64 "\nscenario=%s\ninvariant=%s\nfaults=%zu/%zu\nruns=%" PRIu64
-           "\ntape=%s\nreplay=sagasim replay --tape %s\n", t.opts.seed, t.opts.scenario,
-           tg.inv ? sg_inv_name((enum sg_inv)tg.inv) : "ASSERT", n, original, tg.runs, out, out);
+    printf("seed=%" PRIu64 "\nscenario=%s\ninvariant=%s\nfaults=%zu/%zu\nruns=%" PRIu64 "\n",
+           t.opts.seed, t.opts.scenario, tg.inv ? sg_inv_name((enum sg_inv)tg.inv) : "ASSERT", n,
+           original, tg.runs);
+    print_tape(out);
     sg_tape_free(&t);
     return SG_EXIT_OK;
 }
@@ -230,8 +242,9 @@ int sg_cmd_shrink(int argc, char **argv)
            tg.inv ? sg_inv_name((enum sg_inv)tg.inv) : "ASSERT");
     printf("withdrawals=%u\nfaults=%zu/%" PRIu64 "\noriginal_faults=%" PRIu64 "\n",
            t.opts.withdrawals, n, t.total, original_total);
-    printf("io=%s\nskew=%s\nruns=%" PRIu64 "\ntape=%s\nreplay=sagasim replay --tape %s\n",
-           t.io_off ? "off" : "on", t.skew_off ? "off" : "on", tg.runs, out, out);
+    printf("io=%s\nskew=%s\nruns=%" PRIu64 "\n", t.io_off ? "off" : "on",
+           t.skew_off ? "off" : "on", tg.runs);
+    print_tape(out);
     fprintf(stderr, "wall_seconds=%.2f\n", sg_cli_wall_seconds() - t0);
     free(cur);
     return SG_EXIT_OK;
@@ -253,6 +266,7 @@ int sg_cmd_replay(int argc, char **argv)
         fprintf(stderr, "sagasim replay: %s\n", err);
         return SG_EXIT_USAGE;
     }
+    t.opts.tape_path = o.tape_path; /* replay= and reports name the tape, not a plain run */
     struct sg_run_config rc;
     sg_tape_apply(&t, &rc);
     struct sg_run_result res;
@@ -267,12 +281,6 @@ int sg_cmd_replay(int argc, char **argv)
         struct sg_report_seed rep;
         t.opts.report_dir = o.report_dir;
         sg_cli_seed_report(&t.opts, &rc, &res, wall, &rep);
-        if (!res.ok) {
-            char *abs = realpath(o.tape_path, NULL);
-            free(rep.replay);
-            rep.replay = sg_cli_strf("sagasim replay --tape %s", abs ? abs : o.tape_path);
-            free(abs);
-        }
         char *cmd = sg_cli_command_line(argc, argv);
         report_ok = sg_cli_write_report_rc(&t.opts, cmd, &rep, 1, &rc, wall, 1);
         free(cmd);

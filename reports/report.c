@@ -3,8 +3,8 @@
  * report.json, junit.xml and index.html into it (see report.h).
  *
  * The three writers are independent; the first failure stops the sequence so the message
- * names the file that could not be written. Paths longer than PATH_CAP are refused
- * rather than truncated.
+ * names the file that could not be written. Paths are built on the heap: a directory of
+ * any length the OS accepts works (the OS's own ENAMETOOLONG is reported as it comes).
  */
 #include "report.h"
 
@@ -19,36 +19,45 @@
 #include "assert.h"
 #include "report_int.h"
 
-enum { PATH_CAP = 4096 };
+/* a + b as a new heap string (aborts on out-of-memory). */
+static char *concat(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    char *s = malloc(na + nb + 1);
+    if (!s) abort();
+    memcpy(s, a, na);
+    memcpy(s + na, b, nb + 1);
+    return s;
+}
 
 /* mkdir -p: every prefix ending before a '/' and the whole path. */
 static bool make_dirs(const char *dir, char *err, size_t cap)
 {
-    char path[PATH_CAP];
     size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof path) {
-        rp_error(err, cap, "bad report directory", dir, n ? ENAMETOOLONG : ENOENT);
+    if (n == 0) {
+        rp_error(err, cap, "bad report directory", dir, ENOENT);
         return false;
     }
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
+    char *path = concat(dir, "");
+    bool ok = true;
+    for (size_t i = 1; i <= n && ok; i++) {
         if (path[i] != '/' && path[i] != '\0') continue;
         char saved = path[i];
         path[i] = '\0';
         struct stat st;
         if (mkdir(path, 0777) != 0 && errno != EEXIST) {
             rp_error(err, cap, "cannot create directory", path, errno);
-            return false;
-        }
-        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            ok = false;
+        } else if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
             if (err && cap)
                 snprintf(err, cap, "cannot create directory '%s': '%s' is not a directory", dir,
                          path);
-            return false;
+            ok = false;
         }
         path[i] = saved;
     }
-    return true;
+    free(path);
+    return ok;
 }
 
 bool sg_report_write_all(const struct sg_report *r, const char *dir, char *err, size_t err_cap)
@@ -57,19 +66,16 @@ bool sg_report_write_all(const struct sg_report *r, const char *dir, char *err, 
     SG_ASSERT_PURE(dir != NULL);
     if (err && err_cap) err[0] = '\0';
     if (!make_dirs(dir, err, err_cap)) return false;
-    static const char *const names[3] = {"report.json", "junit.xml", "index.html"};
+    static const char *const names[3] = {"/report.json", "/junit.xml", "/index.html"};
     bool (*const writers[3])(const struct sg_report *, const char *, char *, size_t) = {
         sg_report_write_json, sg_report_write_junit, sg_report_write_html};
-    for (size_t k = 0; k < 3; k++) {
-        char path[PATH_CAP];
-        int len = snprintf(path, sizeof path, "%s/%s", dir, names[k]);
-        if (len < 0 || (size_t)len >= sizeof path) {
-            rp_error(err, err_cap, "cannot write into", dir, ENAMETOOLONG);
-            return false;
-        }
-        if (!writers[k](r, path, err, err_cap)) return false;
+    bool ok = true;
+    for (size_t k = 0; k < 3 && ok; k++) {
+        char *path = concat(dir, names[k]);
+        ok = writers[k](r, path, err, err_cap);
+        free(path);
     }
-    return true;
+    return ok;
 }
 
 void sg_report_seed_deinit(struct sg_report_seed *s)

@@ -19,7 +19,7 @@ bool sg_world_input_decode(const uint8_t *data, size_t len, struct sg_world_inpu
     in->keep = malloc((bits ? bits : 1) * sizeof *in->keep);
     if (!in->keep) return false;
     for (size_t k = 0; k < bits; k++)
-        if (data[3 + k / 8] >> (k % 8) & 1u) in->keep[in->n_keep++] = k;
+        if ((unsigned)data[3 + k / 8] >> (k % 8) & 1u) in->keep[in->n_keep++] = k;
     return true;
 }
 
