@@ -54,18 +54,12 @@ static bool parse_crash_at(const char *s, struct sg_cli_opts *o)
         *hit++ = '\0';
         if (!sg_cli_parse_u64(hit, &n) || n == 0 || n > 1000000) return false;
     }
-    o->crash_role = -1;
+    o->crash_point = -1;
     for (int r = 0; r < SG_ROLE_COUNT; r++)
-        if (strcmp(buf, sg_role_name((enum sg_role)r)) == 0) o->crash_role = r;
-    size_t count = 0;
-    const struct sg_crashpoint *cp = sg_crashpoints(&count);
-    bool known = false;
-    for (size_t i = 0; i < count; i++)
-        known |= (int)cp[i].role == o->crash_role && strcmp(cp[i].point, point) == 0;
-    if (!known || strlen(point) >= sizeof o->crash_point) return false;
-    strcpy(o->crash_point, point);
+        if (strcmp(buf, sg_role_name((enum sg_role)r)) == 0)
+            o->crash_point = sg_crashpoint_find((enum sg_role)r, point);
     o->crash_hit = (uint32_t)n;
-    return true;
+    return o->crash_point >= 0;
 }
 
 /* --scenario X: a catalogue name or a file (DESIGN §8.1), validated by loading it once;
@@ -156,7 +150,7 @@ int sg_cli_parse(int argc, char **argv, const char *cmd, const char *usage,
     memset(o, 0, sizeof *o);
     o->scenario = "default";
     o->seed = 1;
-    o->crash_role = -1;
+    o->crash_point = -1;
     o->jobs = 1;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -191,10 +185,14 @@ void sg_cli_config(const struct sg_cli_opts *o, uint64_t seed, struct sg_run_con
     rc->cfg.bugs = o->bugs;
     if (o->swarm) sg_faults_swarm(&rc->world.faults, seed);
     if (o->withdrawals) rc->wl.withdrawals = o->withdrawals;
-    if (o->crash_role >= 0) {
-        rc->world.crash_role = (enum sg_role)o->crash_role;
-        snprintf(rc->world.crash_point, sizeof rc->world.crash_point, "%s", o->crash_point);
-        rc->world.crash_hit = o->crash_hit;
+    if (o->crash_point >= 0) {
+        size_t n = 0;
+        const struct sg_crashpoint *cp = &sg_crashpoints(&n)[o->crash_point];
+        if (!sg_world_add_crash_at(&rc->world, cp->role, cp->point, o->crash_hit)) {
+            fprintf(stderr, "--crash-at: the scenario already names %d crash points\n",
+                    SG_CRASH_AT_MAX);
+            exit(SG_EXIT_USAGE);
+        }
     }
 }
 
@@ -265,8 +263,11 @@ char *sg_cli_replay(const struct sg_cli_opts *o, uint64_t seed)
         if (sg_bug_on(o->bugs, (enum sg_bug)b))
             buf = append(buf, " --bug %s", sg_bug_info((enum sg_bug)b)->name);
     if (o->swarm) buf = append(buf, " --swarm");
-    if (o->crash_role >= 0)
-        buf = append(buf, " --crash-at %s:%s:%u", sg_role_name((enum sg_role)o->crash_role),
-                     o->crash_point, o->crash_hit);
+    if (o->crash_point >= 0) {
+        size_t n = 0;
+        const struct sg_crashpoint *cp = &sg_crashpoints(&n)[o->crash_point];
+        buf = append(buf, " --crash-at %s:%s:%u", sg_role_name(cp->role), cp->point,
+                     o->crash_hit);
+    }
     return buf;
 }

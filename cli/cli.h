@@ -24,8 +24,8 @@ struct sg_cli_opts {
     uint32_t withdrawals;          /* 0: the scenario's */
     uint64_t bugs;                 /* --bug NAME, repeatable */
     bool swarm;
-    char crash_point[48];          /* --crash-at NODE:POINT[:N] */
-    int crash_role;                /* enum sg_role; -1 none */
+    int crash_point;               /* --crash-at NODE:POINT[:N]: index in sg_crashpoints(),
+                                      -1 none */
     uint32_t crash_hit;
     const char *trace_path;
     bool check_determinism;

@@ -45,7 +45,7 @@ static bool write_tape(const struct sg_world_input *in, uint64_t bugs, uint64_t 
     t.opts.seed = in->seed;
     t.opts.withdrawals = SG_WORLD_INPUT_WITHDRAWALS;
     t.opts.bugs = bugs;
-    t.opts.crash_role = -1;
+    t.opts.crash_point = -1;
     t.total = total;
     t.faults = in->keep;
     t.n_faults = in->n_keep;

@@ -61,10 +61,7 @@ static void unit_opts(const struct sg_cli_opts *o, const struct unit *u, struct 
 {
     *out = *o;
     if (u->point < 0) return;
-    size_t n = 0;
-    const struct sg_crashpoint *cp = sg_crashpoints(&n);
-    out->crash_role = (int)cp[u->point].role;
-    snprintf(out->crash_point, sizeof out->crash_point, "%s", cp[u->point].point);
+    out->crash_point = u->point;
     out->crash_hit = 1;
 }
 

@@ -101,7 +101,7 @@ bool sg_tape_read(struct sg_tape *t, const char *path, char *err, size_t cap)
 {
     memset(t, 0, sizeof *t);
     t->opts.scenario = "default";
-    t->opts.crash_role = -1;
+    t->opts.crash_point = -1;
     t->opts.jobs = 1;
     FILE *f = fopen(path, "r");
     if (!f) {

@@ -11,7 +11,7 @@
 static const struct sg_bug_info bugs[SG_BUG_COUNT] = {
     [SG_BUG_RESERVE_OUTSIDE_TX] = {"reserve-outside-tx", 1, "lease-race",
         "idempotency lookup in the request step, insert in the work step with no re-check"},
-    [SG_BUG_IGNORE_FENCE] = {"ignore-fence", 1, "lease-race",
+    [SG_BUG_IGNORE_FENCE] = {"ignore-fence", 1, "shared-key-storm",
         "finalisation ignores owner and fence; a takeover mints a new withdrawal id"},
     [SG_BUG_MISMATCH_CREATES] = {"mismatch-creates", 2, "default",
         "same key with another payload creates a second withdrawal under a derived key"},

@@ -127,6 +127,8 @@ static const struct sg_key workload_keys[] = {
     U32("get_pct", struct sg_workload_config, get_pct, 0, 100),
     U32("twin_pct", struct sg_workload_config, twin_pct, 0, 100),
     U32("trace_pct", struct sg_workload_config, trace_pct, 0, 100),
+    U32("shared_key_fanout", struct sg_workload_config, shared_key_fanout, 1,
+        SG_WORLD_CLIENTS_MAX),
     DUR("think_max", struct sg_workload_config, think_max_ns, 0, MIN),
     DUR("client_timeout", struct sg_workload_config, client_timeout_ns, MS, 10 * MIN),
     DUR("backoff_min", struct sg_workload_config, backoff_min_ns, MS, 10 * MIN),
@@ -141,6 +143,13 @@ static bool set_workload(struct sg_walker *w, const struct sg_key *k, void *targ
     yaml_mark_t marks[SG_WALK_TABLE_MAX];
     if (!walk_section(w, k, target, v, &seen, marks)) return false;
     const struct sg_workload_config *wl = &w->rc->wl;
+    size_t fanout = key_index(&workload_table, "shared_key_fanout");
+    if (wl->shared_key_fanout > 1 && wl->clients % wl->shared_key_fanout != 0)
+        return sg_walk_fail(w, marks[seen >> fanout & 1u ? fanout
+                                                          : key_index(&workload_table, "clients")],
+                            "workload: clients (%u) must be a multiple of shared_key_fanout"
+                            " (%u): each group of that many clients sends every create together",
+                            wl->clients, wl->shared_key_fanout);
     if (wl->backoff_min_ns <= wl->backoff_max_ns) return true;
     size_t max = key_index(&workload_table, "backoff_max");
     size_t at = seen >> max & 1u ? max : key_index(&workload_table, "backoff_min");
@@ -529,6 +538,22 @@ static bool set_by(struct sg_walker *w, const struct sg_key *k, void *target,
     return true;
 }
 
+/* `during: commit`: the crash lands inside the node's next COMMIT, between its WAL writes
+ * and the sync (sg_vfs_set_down_at_sync). */
+static bool set_during(struct sg_walker *w, const struct sg_key *k, void *target,
+                       const yaml_event_t *v)
+{
+    (void)k;
+    struct sched_spec *spec = target;
+    const char *text = sg_walk_scalar(w, v, false);
+    if (!text) return false;
+    if (strcmp(text, "commit") != 0)
+        return sg_walk_fail(w, v->start_mark, "%s: '%.40s' is not a moment (the one there"
+                            " is: commit)", w->key, text);
+    spec->f.during_commit = true;
+    return true;
+}
+
 static const struct sg_key sched_keys[] = {
     DUR("at", struct sched_spec, f.at_ns, 0, HOUR),
     DUR("until", struct sched_spec, f.until_ns, 0, HOUR),
@@ -539,6 +564,7 @@ static const struct sg_key sched_keys[] = {
     CUSTOM("clock_jump", set_clock_jump),
     CUSTOM("fsync_fail", set_fsync_fail),
     CUSTOM("poison", set_poison),
+    CUSTOM("during", set_during),
     U32("partition", struct sched_spec, f.partition, 0, SG_PARTITIONS_MAX - 1),
 };
 static const struct sg_table sched_table = TABLE(sched_keys);
@@ -562,6 +588,17 @@ static bool check_item(struct sg_walker *w, const struct sched_spec *spec, uint3
     if (!span && !crash && has_until)
         return sg_walk_fail(w, marks[until], "%s: 'until' is only for crash, isolate and"
                             " oneway", w->key);
+    size_t during = key_index(&sched_table, "during");
+    if (seen >> during & 1u) {
+        if (!crash)
+            return sg_walk_fail(w, marks[during], "%s: 'during' is only for crash", w->key);
+        if (spec->f.a == SG_SCHED_ALL)
+            return sg_walk_fail(w, marks[during], "%s: 'during: commit' needs one node, not"
+                                " all (each node commits at its own moment)", w->key);
+        if (has_until)
+            return sg_walk_fail(w, marks[during], "%s: 'during: commit' takes no 'until' (the"
+                                " node restarts after the usual delay)", w->key);
+    }
     size_t part = key_index(&sched_table, "partition");
     if (spec->f.kind != SG_SCHED_POISON && (seen >> part & 1u))
         return sg_walk_fail(w, marks[part], "%s: 'partition' is only for poison", w->key);
@@ -624,37 +661,114 @@ static bool set_scheduled(struct sg_walker *w, const struct sg_key *k, void *tar
 
 /* ---- crash point, phases, invariants, name ---- */
 
-/* NODE:POINT[:N], as --crash-at takes it (DESIGN §8.1). */
+/* The index in sg_crashpoints() of "NODE:POINT" (the first len bytes of text), or -1. */
+static int point_index(const char *text, size_t len)
+{
+    size_t count = 0;
+    const struct sg_crashpoint *cp = sg_crashpoints(&count);
+    for (size_t i = 0; i < count; i++) {
+        const char *role = sg_role_name(cp[i].role);
+        size_t rl = strlen(role), pl = strlen(cp[i].point);
+        if (len == rl + 1 + pl && memcmp(text, role, rl) == 0 && text[rl] == ':' &&
+            memcmp(text + rl + 1, cp[i].point, pl) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+static bool bad_point(struct sg_walker *w, const yaml_event_t *v, const char *text, int len)
+{
+    return sg_walk_fail(w, v->start_mark, "%s: '%.*s' is not a crash point NODE:POINT (see"
+                        " sagasim crashpoints)", w->key, len, text);
+}
+
+/* One NODE:POINT[:N], as --crash-at takes it (DESIGN §8.1). */
+static bool crash_at_item(struct sg_walker *w, const yaml_event_t *v)
+{
+    const char *text = sg_walk_scalar(w, v, false);
+    if (!text) return false;
+    if (!strchr(text, ':'))
+        return sg_walk_fail(w, v->start_mark, "%s: '%.40s' is not NODE:POINT[:N]", w->key, text);
+    const char *hit = strchr(strchr(text, ':') + 1, ':');
+    size_t len = hit ? (size_t)(hit - text) : strlen(text);
+    uint64_t n = 1;
+    if (hit && (sg_value_whole(hit + 1, &n) != NULL || n == 0 || n > 1000000))
+        return sg_walk_fail(w, v->start_mark, "%s: hit count '%.20s' is not 1..1000000",
+                            w->key, hit + 1);
+    int index = point_index(text, len);
+    if (index < 0) return bad_point(w, v, text, len > 80 ? 80 : (int)len);
+    size_t count = 0;
+    const struct sg_crashpoint *cp = &sg_crashpoints(&count)[index];
+    if (!sg_world_add_crash_at(&w->rc->world, cp->role, cp->point, (uint32_t)n))
+        return sg_walk_fail(w, v->start_mark, "%s: at most %d crash points", w->key,
+                            SG_CRASH_AT_MAX);
+    return true;
+}
+
+/* crash_at: one NODE:POINT[:N] or a list of them; each crashes its node once. */
 static bool set_crash_at(struct sg_walker *w, const struct sg_key *k, void *target,
                          const yaml_event_t *v)
 {
     (void)k;
-    struct sg_run_config *rc = target;
-    const char *text = sg_walk_scalar(w, v, false);
-    if (!text) return false;
-    char buf[SG_CRASH_POINT_LEN + 32];
-    char *point = strlen(text) < sizeof buf ? strchr(strcpy(buf, text), ':') : NULL;
-    if (!point)
-        return sg_walk_fail(w, v->start_mark, "%s: '%.40s' is not NODE:POINT[:N]", w->key, text);
-    *point++ = '\0';
-    char *hit = strchr(point, ':');
-    uint64_t n = 1;
-    if (hit) *hit++ = '\0';
-    if (hit && (sg_value_whole(hit, &n) != NULL || n == 0 || n > 1000000))
-        return sg_walk_fail(w, v->start_mark, "%s: hit count '%.20s' is not 1..1000000",
-                            w->key, hit);
-    size_t count = 0;
-    const struct sg_crashpoint *cp = sg_crashpoints(&count);
-    for (size_t i = 0; i < count; i++) {
-        if (strcmp(sg_role_name(cp[i].role), buf) != 0 || strcmp(cp[i].point, point) != 0)
-            continue;
-        rc->world.crash_role = cp[i].role;
-        snprintf(rc->world.crash_point, sizeof rc->world.crash_point, "%s", cp[i].point);
-        rc->world.crash_hit = (uint32_t)n;
-        return true;
+    (void)target;
+    if (v->type != YAML_SEQUENCE_START_EVENT) return crash_at_item(w, v);
+    char list[SG_WALK_KEY_LEN];
+    snprintf(list, sizeof list, "%s", w->key);
+    for (size_t n = 0;; n++) {
+        yaml_event_t item;
+        if (!sg_walk_next(w, &item)) return false;
+        if (item.type == YAML_SEQUENCE_END_EVENT) {
+            yaml_event_delete(&item);
+            return true;
+        }
+        char index[24];
+        snprintf(index, sizeof index, "[%zu]", n);
+        sg_walk_set_key(w, list, "", index);
+        bool ok = crash_at_item(w, &item);
+        yaml_event_delete(&item);
+        if (!ok) return false;
     }
-    return sg_walk_fail(w, v->start_mark, "%s: '%s:%s' is not a crash point (see sagasim"
-                        " crashpoints)", w->key, buf, point);
+}
+
+/* crash_points: {"NODE:POINT": ppm, ...}: that point's crash rate while faults are on,
+ * instead of faults.crash_point_ppm (which the points not named keep). */
+static bool set_crash_points(struct sg_walker *w, const struct sg_key *k, void *target,
+                             const yaml_event_t *v)
+{
+    (void)k;
+    struct sg_run_config *rc = target;
+    if (!sg_walk_expect(w, v, YAML_MAPPING_START_EVENT)) return false;
+    char where[SG_WALK_KEY_LEN];
+    snprintf(where, sizeof where, "%s", w->key);
+    for (;;) {
+        yaml_event_t key;
+        if (!sg_walk_next(w, &key)) return false;
+        if (key.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&key);
+            return true;
+        }
+        const char *name = sg_walk_scalar(w, &key, false);
+        int index = name ? point_index(name, strlen(name)) : -1;
+        bool ok = name != NULL;
+        if (ok && index < 0) ok = bad_point(w, &key, name, 80);
+        for (size_t i = 0; ok && i < rc->world.crash_rate_count; i++)
+            if ((int)rc->world.crash_rates[i].point == index)
+                ok = sg_walk_fail(w, key.start_mark, "duplicate key '%s' in %s", name, where);
+        if (ok && rc->world.crash_rate_count == SG_CRASH_AT_MAX)
+            ok = sg_walk_fail(w, key.start_mark, "%s: at most %d points", where,
+                              SG_CRASH_AT_MAX);
+        if (ok) sg_walk_set_key(w, where, ".", name);
+        yaml_event_delete(&key);
+        if (!ok) return false;
+        yaml_event_t value;
+        if (!sg_walk_next(w, &value)) return false;
+        uint64_t ppm = 0;
+        ok = sg_walk_whole(w, &value, 0, 1000000, &ppm);
+        yaml_event_delete(&value);
+        if (!ok) return false;
+        rc->world.crash_rates[rc->world.crash_rate_count++] =
+            (struct sg_crash_rate){(uint32_t)index, (uint32_t)ppm};
+    }
 }
 
 /* phases.start: {NODE: duration, ...}: a node starts at a chosen time (a consumer group
@@ -832,6 +946,7 @@ static const struct sg_key top_keys[] = {
     CUSTOM("faults", set_faults),
     CUSTOM("scheduled", set_scheduled),
     CUSTOM("crash_at", set_crash_at),
+    CUSTOM("crash_points", set_crash_points),
     {.name = "phases", .set = set_phases, .offset = 0, .sub = &phases_table},
     CUSTOM("invariants", set_invariants),
     CUSTOM("require_coverage", set_require_coverage),

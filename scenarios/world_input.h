@@ -2,8 +2,8 @@
  * world_input.h: a fuzzer's bytes as a whole simulated run (the fuzz_world target and
  * `sagasim replay --fuzz-input fuzz_world FILE` share it).
  *
- * Byte 0 picks the catalogue scenario (index mod the catalogue's size), bytes 1-2 the seed
- * (big-endian), and every later bit a fault: bit k (byte 3 + k/8, bit k%8) lets the fault
+ * Byte 0 picks a catalogue scenario from a fixed, append-only list (byte 0 mod its size;
+ * a byte below the size always names the same scenario), bytes 1-2 the seed (big-endian), and every later bit a fault: bit k (byte 3 + k/8, bit k%8) lets the fault
  * with ordinal k go ahead, and every fault the input does not reach is skipped: the bytes
  * are a fault tape (world.h "Fault tape"; the format `shrink` writes). The run is the
  * scenario's own, with SG_WORLD_INPUT_WITHDRAWALS withdrawals, so a finding replays with
@@ -27,6 +27,8 @@ struct sg_world_input {
     size_t n_keep;
 };
 
+/* The scenarios byte 0 picks from, in their fixed order; returns how many. */
+size_t sg_world_input_scenarios(const char *const **names);
 /* Decodes any bytes (none are refused; fewer than 3 mean scenario 0, seed 0, no faults). */
 bool sg_world_input_decode(const uint8_t *data, size_t len, struct sg_world_input *in);
 void sg_world_input_free(struct sg_world_input *in);

@@ -328,10 +328,9 @@ static void crash(struct prog *p, uint8_t a)
     size_t np = orch_points(&cp);
     p->fault_seen = true;
     if (np && a % (np + 1) < np) { /* power loss at the point's next hit */
-        snprintf(p->w->opt.crash_point, sizeof p->w->opt.crash_point, "%s", cp[a % (np + 1)].point);
-        p->w->opt.crash_role = SG_ROLE_ORCH;
-        p->w->opt.crash_hit = 1;
-        p->w->crash_hits = 0;
+        p->w->opt.crash_at_count = 0;
+        memset(p->w->crash_hits, 0, sizeof p->w->crash_hits);
+        SG_ASSERT_PURE(sg_world_add_crash_at(&p->w->opt, SG_ROLE_ORCH, cp[a % (np + 1)].point, 1));
     } else if (sg_world_node(p->w, SG_ROLE_ORCH)) {
         sg_world_crash(p->w, SG_ROLE_ORCH, true);
     }
@@ -379,7 +378,7 @@ static bool step(struct prog *p, const struct sg_idem_op *op)
 static bool settle(struct prog *p)
 {
     sg_world_heal(p->w);
-    p->w->opt.crash_point[0] = '\0';
+    p->w->opt.crash_at_count = 0;
     for (int round = 0; round < SETTLE_ROUNDS; round++) {
         bool open = false;
         size_t n = p->n_calls;

@@ -5,6 +5,8 @@
  */
 #include "scenario.h"
 
+#include <string.h>
+
 #include "banned.h"
 
 static const struct sg_crashpoint points[] = {
@@ -21,4 +23,11 @@ const struct sg_crashpoint *sg_crashpoints(size_t *count)
 {
     *count = sizeof points / sizeof points[0];
     return points;
+}
+
+int sg_crashpoint_find(enum sg_role role, const char *point)
+{
+    for (size_t i = 0; i < sizeof points / sizeof points[0]; i++)
+        if (points[i].role == role && strcmp(points[i].point, point) == 0) return (int)i;
+    return -1;
 }

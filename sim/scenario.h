@@ -18,5 +18,7 @@ struct sg_crashpoint {
 };
 /* Every named fault point, in a fixed order. */
 const struct sg_crashpoint *sg_crashpoints(size_t *count);
+/* The index of (role, point) in sg_crashpoints' order, or -1 when it is not listed. */
+int sg_crashpoint_find(enum sg_role role, const char *point);
 
 #endif

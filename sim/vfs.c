@@ -167,6 +167,36 @@ static bool mutation_allowed(struct sg_vfs *v, const char *path)
     return false;
 }
 
+/* Index of the sync arm (sg_vfs_set_down_at_sync) whose prefix is exactly prefix. */
+static uint32_t sync_arm_find(const struct sg_vfs *v, const char *prefix)
+{
+    uint32_t i = 0;
+    while (i < v->down_at_sync_count && strcmp(v->down_at_sync[i], prefix) != 0) i++;
+    return i;
+}
+
+static void sync_arm_remove(struct sg_vfs *v, uint32_t i)
+{
+    SG_ASSERT_PURE(i < v->down_at_sync_count);
+    memmove(&v->down_at_sync[i], &v->down_at_sync[i + 1],
+            (v->down_at_sync_count - i - 1) * sizeof v->down_at_sync[0]);
+    v->down_at_sync_count--;
+}
+
+/* A sync on path whose disk is armed by sg_vfs_set_down_at_sync: the disk goes down. */
+static bool sync_takes_down(struct sg_vfs *v, const char *path)
+{
+    for (uint32_t i = 0; i < v->down_at_sync_count; i++) {
+        if (!has_prefix(path, v->down_at_sync[i])) continue;
+        down_add(v, v->down_at_sync[i]);
+        sync_arm_remove(v, i);
+        v->stats.down_failures++;
+        SG_ASSERT_PURE(path_down(v, path));
+        return true;
+    }
+    return false;
+}
+
 /* An injected transient error on path (sg_vfs_set_io_faults), with chance num/den. */
 static bool io_fault(struct sg_vfs *v, const char *path, uint32_t num)
 {
@@ -610,6 +640,7 @@ static int file_sync(sqlite3_file *file, int flags)
     (void)flags;
     v->stats.syncs++;
     if (!mutation_allowed(v, h->img->path)) return SQLITE_IOERR_FSYNC;
+    if (sync_takes_down(v, h->img->path)) return SQLITE_IOERR_FSYNC;
     if (v->fail_sync_count > 0 && has_prefix(h->img->path, v->fail_sync_prefix)) {
         v->fail_sync_count--;
         v->stats.sync_failures++;
@@ -1059,6 +1090,8 @@ void sg_vfs_set_down(struct sg_vfs *v, const char *prefix, bool down)
     if (v->down_after_armed && strcmp(v->down_after_prefix, prefix) == 0) {
         v->down_after_armed = false;
     }
+    if (sync_arm_find(v, prefix) < v->down_at_sync_count)
+        sync_arm_remove(v, sync_arm_find(v, prefix));
     if (down) {
         down_add(v, prefix);
         return;
@@ -1083,6 +1116,16 @@ void sg_vfs_set_down_after(struct sg_vfs *v, const char *prefix, uint64_t op_cou
     prefix_copy(v->down_after_prefix, prefix);
     v->down_after_count = op_count;
     v->down_after_armed = true;
+}
+
+void sg_vfs_set_down_at_sync(struct sg_vfs *v, const char *prefix)
+{
+    SG_ASSERT_PURE(prefix != NULL);
+    if (sync_arm_find(v, prefix) == v->down_at_sync_count) {
+        SG_ASSERT_PURE(v->down_at_sync_count < SG_VFS_DOWN_MAX);
+        prefix_copy(v->down_at_sync[v->down_at_sync_count++], prefix);
+    }
+    SG_ASSERT_PURE(sync_arm_find(v, prefix) < v->down_at_sync_count);
 }
 
 void sg_vfs_set_io_faults(struct sg_vfs *v, const char *prefix, uint32_t read_num,

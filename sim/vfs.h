@@ -115,6 +115,8 @@ struct sg_vfs {
     char down_after_prefix[SG_VFS_PREFIX_BYTES]; /* see sg_vfs_set_down_after */
     uint64_t down_after_count;
     bool down_after_armed;
+    char down_at_sync[SG_VFS_DOWN_MAX][SG_VFS_PREFIX_BYTES]; /* see sg_vfs_set_down_at_sync */
+    uint32_t down_at_sync_count;
     struct sg_vfs_io_faults io_faults;
     /* Pending deletes (see "Deletes" above), in deletion order; each image is unlinked
      * and has a durable existence. */
@@ -162,6 +164,13 @@ bool sg_vfs_is_down(const struct sg_vfs *v, const char *prefix);
  * a power loss at an exact I/O, in the middle of a COMMIT or a checkpoint. One countdown
  * at a time; arming replaces the previous one. */
 void sg_vfs_set_down_after(struct sg_vfs *v, const char *prefix, uint64_t op_count);
+/* Arms a power loss at the next xSync under prefix (writes, truncates and deletes pass):
+ * that sync takes the disk down and fails before anything is synced, so the power loss
+ * lands inside a COMMIT between its WAL (or journal) writes and the sync that would make
+ * them durable; the crash's fault policy then decides the fate of that tail (lost, kept,
+ * torn). Independent of the countdown; sg_vfs_set_down on the same prefix disarms it. At
+ * most SG_VFS_DOWN_MAX disks armed (arming one twice is one arm). */
+void sg_vfs_set_down_at_sync(struct sg_vfs *v, const char *prefix);
 /* Transient errors: each xRead / xWrite on a file under prefix fails with
  * SQLITE_IOERR_READ / SQLITE_IOERR_WRITE with chance read_num/den, write_num/den (a
  * failed write changes nothing). den == 0 disables; one prefix at a time. */

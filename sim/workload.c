@@ -54,13 +54,21 @@ void sg_workload_init(struct sg_workload *wl, struct sg_world *w,
     wl->world = w;
     wl->cfg = *cfg;
     SG_ASSERT_PURE(cfg->clients > 0 && cfg->clients <= SG_WORLD_CLIENTS_MAX);
+    uint32_t fanout = cfg->shared_key_fanout > 1 ? cfg->shared_key_fanout : 1;
+    SG_ASSERT_PURE(cfg->clients % fanout == 0);
+    uint32_t groups = cfg->clients / fanout;
     sg_history_init(&wl->history);
     for (uint32_t i = 0; i < cfg->clients; i++) {
         struct sg_client *c = &wl->clients[i];
         c->id = SG_NODE_CLIENT0 + i;
         sg_prng_init(&c->prng, w->seed, STREAM_CLIENT + i);
-        c->todo = cfg->withdrawals / cfg->clients + (i < cfg->withdrawals % cfg->clients);
         c->msg_counter = (uint64_t)i << 40;
+        if (fanout > 1 && i % fanout != 0) { /* a member: sends what its leader picks */
+            c->leader = i - i % fanout;
+            continue;
+        }
+        c->leader = i;
+        c->todo = cfg->withdrawals / groups + (i / fanout < cfg->withdrawals % groups);
         wake_later(wl, c, sg_prng_range(&c->prng, 0, cfg->think_max_ns));
     }
     sg_world_set_client(w, on_client, wl);
@@ -203,10 +211,45 @@ static void start_call(struct sg_workload *wl, struct sg_client *c, enum sg_call
     send_call(wl, c);
 }
 
+/* Whether every member of leader c's group (c excluded) is idle. */
+static bool group_idle(const struct sg_workload *wl, const struct sg_client *c)
+{
+    uint32_t i = (uint32_t)(c - wl->clients);
+    for (uint32_t m = i + 1; m < wl->cfg.clients && wl->clients[m].leader == i; m++)
+        if (wl->clients[m].busy) return false;
+    return true;
+}
+
+/* Every member of leader c's group sends c's fresh create at this instant. */
+static void fan_out(struct sg_workload *wl, struct sg_client *c)
+{
+    uint32_t i = (uint32_t)(c - wl->clients);
+    for (uint32_t m = i + 1; m < wl->cfg.clients && wl->clients[m].leader == i; m++) {
+        struct sg_client *member = &wl->clients[m];
+        SG_ASSERT_PURE(!member->busy);
+        member->req = c->req;
+        memcpy(member->trace_id, c->trace_id, sizeof member->trace_id);
+        start_call(wl, member, SG_CALL_CREATE);
+    }
+}
+
+/* A group member has nothing left to do: its leader may go on. */
+static void member_idle(struct sg_workload *wl, struct sg_client *c)
+{
+    struct sg_client *leader = &wl->clients[c->leader];
+    if (leader == c || !leader->waiting || !group_idle(wl, leader)) return;
+    leader->waiting = false;
+    wake_later(wl, leader, 0);
+}
+
 /* Picks the client's next call, or ends it. */
 static void next_call(struct sg_workload *wl, struct sg_client *c)
 {
     const struct sg_workload_config *cfg = &wl->cfg;
+    if (!group_idle(wl, c)) { /* a leader: its group still settles the last create */
+        c->waiting = true;
+        return;
+    }
     if (c->last_id[0] && sg_prng_chance(&c->prng, cfg->retry_pct, 100)) {
         c->req = c->last;
         c->last_id[0] = '\0';
@@ -226,7 +269,8 @@ static void next_call(struct sg_workload *wl, struct sg_client *c)
         { start_call(wl, c, SG_CALL_GET); return; }
     }
     if (!may_create) {
-        c->todo = 0; /* the safety phase is over: no new withdrawals */
+        c->todo = 0; /* the safety phase is over (or a member's turn ended) */
+        member_idle(wl, c);
         return;
     }
     if (sg_prng_chance(&c->prng, cfg->invalid_pct, 100)) {
@@ -237,6 +281,7 @@ static void next_call(struct sg_workload *wl, struct sg_client *c)
     wl->started++;
     fresh_request(wl, c);
     start_call(wl, c, SG_CALL_CREATE);
+    fan_out(wl, c);
 }
 
 static bool retryable(uint32_t code)

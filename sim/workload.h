@@ -7,7 +7,8 @@
  * that times out, or is answered UNAVAILABLE or ABORTED, is retried with the same key and
  * payload after a backoff (doubling, capped) until a definite answer. Every attempt is one
  * history record (invoke, complete, outcome). No new withdrawal starts after
- * stop_new_at_ns; calls in flight keep settling.
+ * stop_new_at_ns; calls in flight keep settling. With shared_key_fanout, groups of clients
+ * send each fresh create together (many concurrent duplicates of one key, each retried).
  *
  * All choices come from the client's own PRNG stream, so a run replays exactly.
  */
@@ -33,6 +34,12 @@ struct sg_workload_config {
     uint32_t trace_pct;            /* a create carries its own x-trace-id */
     uint32_t twin_pct;             /* a fresh create is sent twice at once (concurrent
                                       duplicates; the twin is one attempt, never retried) */
+    uint32_t shared_key_fanout;    /* > 1: clients work in groups of this many; the first
+                                      of a group (its leader) picks each fresh create and
+                                      every member sends it at the same instant, same user,
+                                      key and payload, each a full call with its own
+                                      retries; the leader starts its next call once every
+                                      member is idle. clients must be a multiple of it. */
     int64_t think_max_ns;
     int64_t client_timeout_ns;
     int64_t backoff_min_ns, backoff_max_ns;
@@ -63,6 +70,8 @@ struct sg_client {
     char last_id[SG_UUID_LEN + 1];
     char pending_get[8][SG_UUID_LEN + 1];
     uint32_t pending_gets;
+    uint32_t leader;               /* index of its group's leader (itself without groups) */
+    bool waiting;                  /* a leader waiting for its group to be idle */
 };
 
 struct sg_workload_stats {

@@ -20,7 +20,6 @@ void sg_world_options_default(struct sg_world_options *o)
     o->latency_max_ns = 5000000;
     o->restart_delay_ns = 1000000000;
     o->start_wall_ns = 1764028800000000000LL; /* 2025-11-25T00:00:00Z */
-    o->crash_role = SG_ROLE_COUNT;
 }
 
 void sg_world_trace(struct sg_world *w, uint32_t node, const char *text)

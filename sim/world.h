@@ -33,7 +33,17 @@
 #include "trace.h"
 #include "vfs.h"
 
-enum { SG_WORLD_CLIENTS_MAX = 64, SG_CRASH_POINT_LEN = 48 };
+enum { SG_WORLD_CLIENTS_MAX = 64, SG_CRASH_POINT_LEN = 48, SG_CRASH_AT_MAX = 16 };
+
+struct sg_crash_at {
+    uint32_t point; /* index in sg_crashpoints() */
+    uint32_t hit;   /* 1-based */
+};
+
+struct sg_crash_rate {
+    uint32_t point; /* index in sg_crashpoints() */
+    uint32_t ppm;   /* per hit, while faults are on */
+};
 
 struct sg_world;
 
@@ -74,6 +84,8 @@ struct sg_scheduled_fault {
     int64_t amount_ns;
     char topic[SG_SCHED_TOPIC_LEN]; /* SG_SCHED_POISON */
     uint32_t partition;
+    bool during_commit;      /* SG_SCHED_CRASH: inside the node's next COMMIT, before its
+                                sync (sg_vfs_set_down_at_sync); the node restarts as usual */
 };
 
 enum { SG_SCHEDULED_MAX = 32 };
@@ -85,10 +97,13 @@ struct sg_world_options {
     bool keep_trace;               /* keep record texts (determinism self-check) */
     uint64_t perturb_message;      /* n > 0: the n-th message gets 1 ns more latency (to
                                       prove the determinism self-check finds a change) */
-    /* crash the node of role crash_role at the crash_hit-th hit of crash_point */
-    char crash_point[SG_CRASH_POINT_LEN];
-    enum sg_role crash_role;
-    uint32_t crash_hit;
+    /* Crash a node at the hit-th hit of a named fault point (sg_crashpoints' index); a
+     * point listed here never crashes at random. Add with sg_world_add_crash_at. */
+    struct sg_crash_at crash_at[SG_CRASH_AT_MAX];
+    size_t crash_at_count;
+    /* Per-point crash rates (scenario crash_points) instead of faults.crash_point_ppm. */
+    struct sg_crash_rate crash_rates[SG_CRASH_AT_MAX];
+    size_t crash_rate_count;
     struct sg_faults faults;       /* used between sg_world_faults_on and sg_world_heal */
     struct sg_scheduled_fault scheduled[SG_SCHEDULED_MAX]; /* armed by sg_world_faults_on */
     size_t scheduled_count;
@@ -123,7 +138,7 @@ struct sg_world {
     struct sg_world_node nodes[SG_ROLE_COUNT];
     sg_client_fn client_fn;
     void *client_ctx;
-    uint32_t crash_hits;
+    uint32_t crash_hits[SG_CRASH_AT_MAX]; /* hits so far of each opt.crash_at point */
     bool faults_on;
     struct sg_prng fault_prng[SG_FAULT_CLASS_COUNT];
     bool cut[SG_ROLE_COUNT + 1][SG_ROLE_COUNT + 1]; /* partitions; index 4: all clients */
@@ -181,6 +196,10 @@ void sg_world_heal(struct sg_world *w);
 void sg_world_nemesis(struct sg_world *w, enum sg_fault_class c);
 size_t sg_world_fate(struct sg_world *w, uint32_t from, uint32_t to, int64_t latency_out[2]);
 bool sg_world_crash_point(struct sg_world *w, struct sg_world_node *n, const char *point);
+/* Adds a crash at the hit-th hit (>= 1) of role's point; false when the point is not in
+ * sg_crashpoints() or the list is full. */
+bool sg_world_add_crash_at(struct sg_world_options *o, enum sg_role role, const char *point,
+                           uint32_t hit);
 void sg_world_push_control(struct sg_world *w, uint32_t node, uint64_t tag, int64_t at_ns);
 int64_t sg_world_restart_delay(struct sg_world *w);
 /* Whether the fault about to be injected goes ahead (the tape; counts the ordinal). */

@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "assert.h"
+#include "scenario.h"
 #include "world.h"
 #include "banned.h"
 
@@ -184,14 +185,39 @@ int64_t sg_world_msg_delay_max_ns(const struct sg_world *w)
     return latency + spike + spike / 4 + o->latency_max_ns + 1;
 }
 
+bool sg_world_add_crash_at(struct sg_world_options *o, enum sg_role role, const char *point,
+                           uint32_t hit)
+{
+    SG_ASSERT_PURE(hit >= 1);
+    int index = sg_crashpoint_find(role, point);
+    if (index < 0 || o->crash_at_count == SG_CRASH_AT_MAX) return false;
+    o->crash_at[o->crash_at_count++] = (struct sg_crash_at){(uint32_t)index, hit};
+    SG_ASSERT_PURE(o->crash_at_count <= SG_CRASH_AT_MAX);
+    return true;
+}
+
+/* The crash rate of a point hit while faults are on: its own rate if the scenario names
+ * one, else the rate for every point. */
+static uint32_t crash_rate(const struct sg_world *w, int index)
+{
+    for (size_t i = 0; i < w->opt.crash_rate_count; i++)
+        if ((int)w->opt.crash_rates[i].point == index) return w->opt.crash_rates[i].ppm;
+    return w->opt.faults.crash_point_ppm;
+}
+
 bool sg_world_crash_point(struct sg_world *w, struct sg_world_node *n, const char *point)
 {
-    bool crash = false;
-    if (n->role == w->opt.crash_role && strcmp(point, w->opt.crash_point) == 0)
-        crash = ++w->crash_hits == (w->opt.crash_hit ? w->opt.crash_hit : 1);
-    else if (w->faults_on && w->opt.faults.crash_point_ppm)
-        crash = sg_prng_chance(rng(w, SG_FAULT_CRASH_POINT), w->opt.faults.crash_point_ppm,
-                               1000000) &&
+    int index = sg_crashpoint_find(n->role, point);
+    SG_ASSERT_PURE(index >= 0); /* every fault_point() in core is in the catalogue */
+    bool crash = false, listed = false;
+    for (size_t i = 0; i < w->opt.crash_at_count; i++) {
+        if ((int)w->opt.crash_at[i].point != index) continue;
+        listed = true;
+        crash |= ++w->crash_hits[i] == w->opt.crash_at[i].hit;
+    }
+    uint32_t ppm = listed || !w->faults_on ? 0 : crash_rate(w, index);
+    if (ppm)
+        crash = sg_prng_chance(rng(w, SG_FAULT_CRASH_POINT), ppm, 1000000) &&
                 sg_world_fault_allowed(w, "crash-point");
     if (!crash) return false;
     w->stats.crash_points++;
@@ -354,7 +380,14 @@ void sg_world_scheduled(struct sg_world *w, size_t index, bool begin)
         for (int r = 0; r < SG_ROLE_COUNT; r++) {
             struct sg_world_node *t = &w->nodes[r];
             if (f->a != SG_SCHED_ALL && t != n) continue;
-            if (begin && t->up) sg_world_crash(w, t->role, f->until_ns == 0);
+            if (begin && f->during_commit) {
+                char prefix[16];
+                snprintf(prefix, sizeof prefix, "%s/", t->dir);
+                sg_vfs_set_down_at_sync(&w->vfs, prefix); /* crashed by after_step */
+                sg_world_trace(w, t->env.node_id, "power loss armed at the next commit");
+            } else if (begin && t->up) {
+                sg_world_crash(w, t->role, f->until_ns == 0);
+            }
             if (!begin && !t->up) sg_world_start_at(w, t->role, w->now_ns); /* held down */
         }
         break;

@@ -140,9 +140,7 @@ static void consumer__redelivers__crash_after_effect(void **state)
 {
     (void)state;
     struct simtest *t = st_new_approving(302);
-    snprintf(t->w->opt.crash_point, sizeof t->w->opt.crash_point, "consumer.after_effect");
-    t->w->opt.crash_role = SG_ROLE_IDENTITY;
-    t->w->opt.crash_hit = 1;
+    assert_true(sg_world_add_crash_at(&t->w->opt, SG_ROLE_IDENTITY, "consumer.after_effect", 1));
     char wid[40], verify_id[40], needle[96];
     create_ok(t, "k1", wid);
     assert_true(st_qtext(st_node_db(t, SG_ROLE_ORCH), verify_id, sizeof verify_id,

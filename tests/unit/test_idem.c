@@ -90,10 +90,9 @@ static uint64_t send_req(struct simtest *t, const struct req *r)
 
 static void arm_crash(struct simtest *t, const char *point, enum sg_role role)
 {
-    snprintf(t->w->opt.crash_point, sizeof t->w->opt.crash_point, "%s", point);
-    t->w->opt.crash_role = role;
-    t->w->opt.crash_hit = 1;
-    t->w->crash_hits = 0;
+    t->w->opt.crash_at_count = 0;
+    memset(t->w->crash_hits, 0, sizeof t->w->crash_hits);
+    assert_true(sg_world_add_crash_at(&t->w->opt, role, point, 1));
 }
 
 static const struct st_reply *reply_of(const struct simtest *t, uint64_t id, uint32_t code)

@@ -486,9 +486,7 @@ static void orch__create_unavailable__commit_sync_fails(void **state)
 
 static void set_crash(struct simtest *t, const char *point, enum sg_role role)
 {
-    snprintf(t->w->opt.crash_point, sizeof t->w->opt.crash_point, "%s", point);
-    t->w->opt.crash_role = role;
-    t->w->opt.crash_hit = 1;
+    assert_true(sg_world_add_crash_at(&t->w->opt, role, point, 1));
 }
 
 static void orch__create_recovers__crash_after_reserve(void **state)

@@ -64,9 +64,7 @@ static void relay__republishes__crash_after_ack(void **state)
 {
     (void)state;
     struct simtest *t = st_new_approving(201);
-    snprintf(t->w->opt.crash_point, sizeof t->w->opt.crash_point, "relay.after_ack");
-    t->w->opt.crash_role = SG_ROLE_ORCH;
-    t->w->opt.crash_hit = 1;
+    assert_true(sg_world_add_crash_at(&t->w->opt, SG_ROLE_ORCH, "relay.after_ack", 1));
     char wid[40];
     create_ok(t, "k1", wid);
     char verify_id[40], requested_id[40];
@@ -109,9 +107,7 @@ static void relay__resends__broker_crash_after_append(void **state)
 {
     (void)state;
     struct simtest *t = st_new_approving(205);
-    snprintf(t->w->opt.crash_point, sizeof t->w->opt.crash_point, "broker.after_append");
-    t->w->opt.crash_role = SG_ROLE_BROKER;
-    t->w->opt.crash_hit = 1;
+    assert_true(sg_world_add_crash_at(&t->w->opt, SG_ROLE_BROKER, "broker.after_append", 1));
     char wid[40], verify_id[40];
     create_ok(t, "k1", wid);
     assert_true(st_qtext(st_node_db(t, SG_ROLE_ORCH), verify_id, sizeof verify_id,

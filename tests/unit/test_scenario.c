@@ -29,8 +29,10 @@
 
 #include "nemesis.h"
 #include "run.h"
+#include "scenario.h"
 #include "scenario_file.h"
 #include "values.h"
+#include "world_input.h"
 
 /* ---- the C catalogue this replaced (sim/scenario.c before scenario files) ---- */
 
@@ -148,7 +150,7 @@ static void scenario__catalogue_lists_sorted_entries__each_with_a_purpose(void *
         "broker-restarts", "calm", "clock-skew", "correlated-power-loss", "coverage",
         "crash-storm", "default", "disk-faults", "duplicate-storm", "late-group",
         "lease-expiry", "lease-race", "partition-heal", "poison-head", "poison", "power-loss",
-        "reference-flows", "reordering", "slow-identity", "swarm"};
+        "reference-flows", "reordering", "shared-key-storm", "slow-identity", "swarm"};
     assert_int_equal(sg_scenario_count(), sizeof sorted / sizeof sorted[0]);
     for (size_t i = 0; i < sg_scenario_count(); i++) {
         struct sg_scenario_info info;
@@ -302,7 +304,7 @@ static void scenario__unknown_key_hints__prefixes_and_known_keys(void **state)
                  "unknown key 'torn' in faults (did you mean 'torn_pct'?)");
     expect_error("scheduled:\n  - {at: 1s, explode: identity}\n", "2:14",
                  "unknown key 'explode' in scheduled[0] (known keys: at, until, by, crash,"
-                 " isolate, oneway, clock_jump, fsync_fail, poison, partition)");
+                 " isolate, oneway, clock_jump, fsync_fail, poison, during, partition)");
 }
 
 static void scenario__oneway_with_spaces_around_the_arrow__reads_as_written(void **state)
@@ -347,9 +349,52 @@ static void scenario__crash_until_all_poison_and_late_start__read_as_written(voi
                  "'partition' is only for poison");
     expect_error("scheduled:\n  - {at: 1s, clock_jump: risk, by: 1s, until: 2s}\n", "2:40",
                  "'until' is only for crash, isolate and oneway");
+    rc = load_ok("scheduled:\n  - {at: 3s, crash: orchestrator, during: commit}\n");
+    assert_true(rc.world.scheduled[0].during_commit);
+    assert_int_equal(rc.world.scheduled[0].a, SG_NODE_ORCH);
+    expect_error("scheduled:\n  - {at: 3s, crash: orchestrator, during: fsync}\n", "2:43",
+                 "'fsync' is not a moment (the one there is: commit)");
+    expect_error("scheduled:\n  - {at: 3s, crash: all, during: commit}\n", "2:26",
+                 "'during: commit' needs one node");
+    expect_error("scheduled:\n  - {at: 3s, until: 5s, crash: risk, during: commit}\n", "2:38",
+                 "'during: commit' takes no 'until'");
+    expect_error("scheduled:\n  - {at: 3s, fsync_fail: risk, during: commit}\n", "2:32",
+                 "'during' is only for crash");
     expect_error("phases: {start: {nobody: 1s}}\n", "1:18", "'nobody' is not a node");
     expect_error("phases: {start: {identity: 30s}}\n", "1:1",
                  "phases.start.identity: after the safety phase");
+}
+
+/* shared_key_fanout: groups of clients send one create together; clients must divide. */
+static void scenario__shared_key_fanout__needs_whole_groups(void **state)
+{
+    (void)state;
+    struct sg_run_config rc = load_ok("workload: {clients: 20, shared_key_fanout: 10}\n");
+    assert_int_equal(rc.wl.shared_key_fanout, 10);
+    assert_int_equal(rc.wl.clients, 20);
+    rc = load_ok("workload: {shared_key_fanout: 5}\n"); /* the default 5 clients: one group */
+    assert_int_equal(rc.wl.shared_key_fanout, 5);
+    expect_error("workload: {clients: 7, shared_key_fanout: 5}\n", "1:24",
+                 "workload: clients (7) must be a multiple of shared_key_fanout (5)");
+    expect_error("workload: {shared_key_fanout: 3}\n", "1:12",
+                 "clients (5) must be a multiple of shared_key_fanout (3)");
+    expect_error("workload: {shared_key_fanout: 65}\n", "1:31", "shared_key_fanout");
+    expect_error("workload: {shared_key_fanout: 0}\n", "1:31", "shared_key_fanout");
+}
+
+/* fuzz_world's byte 0 names scenarios by a fixed index: every catalogue scenario has one,
+ * and every name there is in the catalogue (so a new scenario is appended to that list). */
+static void scenario__world_input_list__covers_the_catalogue(void **state)
+{
+    (void)state;
+    const char *const *names = NULL;
+    size_t n = sg_world_input_scenarios(&names);
+    assert_int_equal(n, sg_scenario_count());
+    for (size_t i = 0; i < sg_scenario_count(); i++) {
+        bool found = false;
+        for (size_t k = 0; k < n; k++) found |= strcmp(names[k], sg_scenario_name(i)) == 0;
+        if (!found) fail_msg("%s is missing from world_input.c's list", sg_scenario_name(i));
+    }
 }
 
 static void scenario__require_coverage__names_rare_paths(void **state)
@@ -595,16 +640,47 @@ static void scenario__invariants_list_sets_the_skip_mask__for_the_others(void **
 static void scenario__crash_at_parses__and_rejects_unknown_points(void **state)
 {
     (void)state;
+    size_t n = 0;
+    const struct sg_crashpoint *cp = sg_crashpoints(&n);
     struct sg_run_config rc = load_ok("crash_at: \"orchestrator:orch.after_reserve:2\"\n");
-    assert_int_equal(rc.world.crash_role, SG_ROLE_ORCH);
-    assert_string_equal(rc.world.crash_point, "orch.after_reserve");
-    assert_int_equal(rc.world.crash_hit, 2);
+    assert_int_equal(rc.world.crash_at_count, 1);
+    assert_int_equal(cp[rc.world.crash_at[0].point].role, SG_ROLE_ORCH);
+    assert_string_equal(cp[rc.world.crash_at[0].point].point, "orch.after_reserve");
+    assert_int_equal(rc.world.crash_at[0].hit, 2);
     rc = load_ok("crash_at: broker:broker.after_append\n");
-    assert_int_equal(rc.world.crash_role, SG_ROLE_BROKER);
-    assert_int_equal(rc.world.crash_hit, 1);
+    assert_int_equal(cp[rc.world.crash_at[0].point].role, SG_ROLE_BROKER);
+    assert_int_equal(rc.world.crash_at[0].hit, 1);
     expect_error("crash_at: risk:orch.after_reserve\n", "1:11", "is not a crash point");
     expect_error("crash_at: orchestrator\n", "1:11", "is not NODE:POINT[:N]");
     expect_error("crash_at: orchestrator:orch.after_reserve:0\n", "1:11", "hit count '0'");
+}
+
+/* crash_at as a list (several crashes in one run); crash_points as a rate per point. */
+static void scenario__crash_at_list_and_crash_points__read_as_written(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const struct sg_crashpoint *cp = sg_crashpoints(&n);
+    struct sg_run_config rc = load_ok(
+        "crash_at: [\"identity:consumer.after_effect:3\", broker:broker.after_append]\n"
+        "crash_points: {\"broker:broker.after_append\": 20000, \"risk:relay.after_ack\": 0}\n");
+    assert_int_equal(rc.world.crash_at_count, 2);
+    assert_int_equal(cp[rc.world.crash_at[0].point].role, SG_ROLE_IDENTITY);
+    assert_int_equal(rc.world.crash_at[0].hit, 3);
+    assert_string_equal(cp[rc.world.crash_at[1].point].point, "broker.after_append");
+    assert_int_equal(rc.world.crash_rate_count, 2);
+    assert_string_equal(cp[rc.world.crash_rates[0].point].point, "broker.after_append");
+    assert_int_equal(rc.world.crash_rates[0].ppm, 20000);
+    assert_int_equal(cp[rc.world.crash_rates[1].point].role, SG_ROLE_RISK);
+    assert_int_equal(rc.world.crash_rates[1].ppm, 0);
+    expect_error("crash_at: [broker:broker.after_append, risk:nowhere]\n", "1:40",
+                 "crash_at[1]: 'risk:nowhere' is not a crash point");
+    expect_error("crash_points: {\"broker:broker.after_ack\": 5}\n", "1:16",
+                 "'broker:broker.after_ack' is not a crash point");
+    expect_error("crash_points: {\"risk:relay.after_ack\": 1000001}\n", "1:40",
+                 "crash_points.risk:relay.after_ack");
+    expect_error("crash_points: {\"risk:relay.after_ack\": 1, \"risk:relay.after_ack\": 2}\n",
+                 "1:43", "duplicate key 'risk:relay.after_ack' in crash_points");
 }
 
 static void scenario__path_scenario_loads__from_a_temporary_file(void **state)
@@ -654,6 +730,8 @@ int main(void)
         cmocka_unit_test(scenario__unknown_key_hints__prefixes_and_known_keys),
         cmocka_unit_test(scenario__oneway_with_spaces_around_the_arrow__reads_as_written),
         cmocka_unit_test(scenario__stagger_longer_than_safety__is_error),
+        cmocka_unit_test(scenario__shared_key_fanout__needs_whole_groups),
+        cmocka_unit_test(scenario__world_input_list__covers_the_catalogue),
         cmocka_unit_test(scenario__require_coverage__names_rare_paths),
         cmocka_unit_test(scenario__crash_until_all_poison_and_late_start__read_as_written),
         cmocka_unit_test(scenario__wrong_type_is_error__for_mapping_list_and_value),
@@ -669,6 +747,7 @@ int main(void)
         cmocka_unit_test(scenario__scheduled_fault_errors__name_the_item_and_problem),
         cmocka_unit_test(scenario__invariants_list_sets_the_skip_mask__for_the_others),
         cmocka_unit_test(scenario__crash_at_parses__and_rejects_unknown_points),
+        cmocka_unit_test(scenario__crash_at_list_and_crash_points__read_as_written),
         cmocka_unit_test(scenario__path_scenario_loads__from_a_temporary_file),
     };
     return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);

@@ -915,6 +915,47 @@ static void vfs__goes_down_at_the_counted_operation__after_set_down_after(void *
     raw_close(other);
 }
 
+/* sg_vfs_set_down_at_sync: a COMMIT's WAL frames are written, its sync takes the disk
+ * down; the power loss then keeps, loses or tears that tail (here: every pending sector
+ * kept, every one torn), and recovery still finds every earlier commit and no half one. */
+static void vfs__down_at_the_next_sync__lands_inside_a_commit(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db = db_open("/n1/t.db", "FULL");
+    create_table(db);
+    insert_rows(db, 1, 10, 2, 300);
+    sg_vfs_set_down_at_sync(&f->v, "/n1/");
+    sg_vfs_set_down_at_sync(&f->v, "/n2/"); /* another disk's arm stays armed */
+    uint64_t writes = f->v.stats.writes;
+    exec_ok(db, "BEGIN");
+    exec_ok(db, "INSERT INTO t(k, v) VALUES (1000, randomblob(20000))");
+    int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    assert_int_equal(rc, SQLITE_IOERR);
+    assert_int_equal(sqlite3_extended_errcode(db), SQLITE_IOERR_FSYNC);
+    assert_true(f->v.stats.writes > writes + 4); /* the frames were written first */
+    assert_true(sg_vfs_is_down(&f->v, "/n1/"));
+    assert_false(sg_vfs_is_down(&f->v, "/n2/"));
+    db_abandon(db);
+    struct sg_prng p;
+    sg_prng_init(&p, 5, 0);
+    const struct sg_vfs_crash_faults torn = {.random_u64 = prng_u64, .ctx = &p,
+                                             .keep_pending_num = 1, .keep_pending_den = 1,
+                                             .torn_num = 1, .torn_den = 1};
+    uint64_t torn_before = f->v.stats.sectors_torn;
+    sg_vfs_crash(&f->v, "/n1/", &torn);
+    assert_true(f->v.stats.sectors_torn > torn_before);
+    sg_vfs_set_down(&f->v, "/n1/", false);
+    db = db_open("/n1/t.db", "FULL");
+    assert_integrity_ok(db);
+    assert_int_equal(count_rows(db), 20);
+    assert_int_equal(count_value(db, 1000), 0);
+    db_close(db);
+
+    /* Fired once: the next commit syncs; setting /n2/'s state disarms its arm. */
+    sg_vfs_set_down(&f->v, "/n2/", false);
+    assert_int_equal(f->v.down_at_sync_count, 0);
+}
+
 /* ---- power loss with faults ----------------------------------------------------------- */
 
 #define SECTORS 64
@@ -1792,6 +1833,7 @@ int main(void)
         T(vfs__refuses_io_except_unlock_and_close__while_down),
         T(vfs__abandoned_connection_closes_and_commits_survive__while_down),
         T(vfs__goes_down_at_the_counted_operation__after_set_down_after),
+        T(vfs__down_at_the_next_sync__lands_inside_a_commit),
         T(vfs__settles_pending_sectors_to_old_new_or_torn__at_faulty_crash),
         T(vfs__size_changes_persist_or_not_and_holes_read_zero__at_faulty_crash),
         T(vfs__reverts_exactly_or_keeps_all__at_crash_with_certain_faults),
