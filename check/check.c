@@ -18,11 +18,12 @@
 #include "check_int.h"
 
 static const char *const inv_names[SG_INV_COUNT] = {
-    "?", "I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "I9", "I10"};
+    "?", "I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "I9", "I10", "I11", "I12", "I13",
+    "I14"};
 static const char *const inv_titles[SG_INV_COUNT] = {
     "?", "idempotent-create", "no-phantom", "legal-transitions", "saga-consistent",
     "outbox-delivered", "effect-once", "decision-agreement", "liveness", "durability",
-    "trace-propagated"};
+    "trace-propagated", "money-conserved", "hold-lifecycle", "no-stuck-money", "paid-once"};
 
 const char *sg_inv_name(enum sg_inv inv)
 {
@@ -80,6 +81,10 @@ static void judge(struct ck_ctx *c)
     }
     ck_check_i9(c);
     ck_check_i10(c);
+    ck_check_i11(c);
+    ck_check_i12(c);
+    ck_check_i13(c);
+    ck_check_i14(c);
 }
 
 bool sg_check_run(const struct sg_check_input *in, struct sg_check_report *out)

@@ -1,7 +1,7 @@
 /*
  * check.h: the invariant checker (DESIGN §5, §8 "Invariant data", §8.1 "Invariant terms").
  *
- * Judges I1-I10 from the client history and the four databases after every node closed
+ * Judges I1-I14 from the client history and the six databases after every node closed
  * cleanly, for simulated and live runs alike: the caller names the SQLite VFS (the
  * simulator's in-memory disk, or NULL for real files) and the database paths. Databases
  * are opened with locking_mode=EXCLUSIVE and query_only, read and closed.
@@ -21,7 +21,7 @@
 #include "history.h"
 
 enum sg_inv { SG_I1 = 1, SG_I2, SG_I3, SG_I4, SG_I5, SG_I6, SG_I7, SG_I8, SG_I9, SG_I10,
-              SG_INV_COUNT = 11 };
+              SG_I11, SG_I12, SG_I13, SG_I14, SG_INV_COUNT = 15 };
 
 struct sg_violation {
     enum sg_inv inv;
@@ -48,6 +48,8 @@ struct sg_lease_bounds {
 struct sg_check_input {
     const char *vfs_name;       /* NULL: SQLite's default VFS (live runs) */
     const char *orch_db, *identity_db, *risk_db, *broker_db;
+    const char *ledger_db, *payout_db; /* the money half; both NULL: not judged (I11-I14
+                                          count nothing; unit tests of the other halves) */
     const struct sg_history *history;
     const struct sg_config *cfg;
     bool liveness;              /* judge I8 (the run had a heal phase) */
@@ -65,12 +67,17 @@ struct sg_check_report {
     size_t count;
     /* what the run produced, for the summary lines */
     uint64_t withdrawals, by_status[8]; /* index: enum sg_status */
+    struct sg_money {                   /* over every account, at the end (I11) */
+        bool judged;
+        int64_t opening, available, held, paid_out; /* sums, minor units of every asset */
+        uint64_t accounts, holds_open, payouts;     /* holds still PLACED; rail effects */
+    } money;
     char error[200];                    /* non-empty: a database could not be read */
 };
 
 /* Returns true when every invariant held and every database was readable. */
 bool sg_check_run(const struct sg_check_input *in, struct sg_check_report *out);
-const char *sg_inv_name(enum sg_inv inv);  /* "I1" .. "I10" */
+const char *sg_inv_name(enum sg_inv inv);  /* "I1" .. "I14" */
 const char *sg_inv_title(enum sg_inv inv); /* "idempotent-create", ... */
 
 #endif

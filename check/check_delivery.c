@@ -72,8 +72,10 @@ static void i5_records(struct ck_ctx *c)
                          r->offset, r->event_id, r->event_type);
         enum ck_svc s = strcmp(r->topic, "cbsaga.cmd.identity") == 0 ? CK_IDENTITY
                       : strcmp(r->topic, "cbsaga.cmd.risk") == 0     ? CK_RISK
+                      : strcmp(r->topic, "cbsaga.cmd.ledger") == 0   ? CK_LEDGER
+                      : strcmp(r->topic, "cbsaga.cmd.payout") == 0   ? CK_PAYOUT
                                                                       : CK_ORCH;
-        if (s == CK_ORCH || ck_record_first(w, r->event_id) != i) continue;
+        if (s == CK_ORCH || ((s == CK_LEDGER || s == CK_PAYOUT) && !w->money.judged) || ck_record_first(w, r->event_id) != i) continue;
         c->out->checked[SG_I5]++;
         size_t pos = ck_index_lower(&w->inbox_by_key[s], r->event_id, NULL);
         if (!ck_index_at(&w->inbox_by_key[s], pos, r->event_id, NULL))
@@ -88,8 +90,8 @@ static void i5_records(struct ck_ctx *c)
 static void i5_order(struct ck_ctx *c, size_t g0, size_t g1)
 {
     const struct ck_world *w = c->w;
-    const struct ck_record *last[CK_SVC_COUNT] = {NULL, NULL, NULL};
-    int64_t last_seq[CK_SVC_COUNT] = {0, 0, 0};
+    const struct ck_record *last[CK_SVC_COUNT] = {NULL};
+    int64_t last_seq[CK_SVC_COUNT] = {0};
     for (size_t i = g0; i < g1; i++) {
         size_t ri = w->rec_by_keytopic.k[i].idx;
         const struct ck_record *r = &w->rec[ri];
@@ -282,7 +284,10 @@ static const char *group_of(const char *topic)
 {
     if (strcmp(topic, "cbsaga.cmd.identity") == 0) return "cbsaga-identity";
     if (strcmp(topic, "cbsaga.cmd.risk") == 0) return "cbsaga-risk";
-    if (strcmp(topic, "cbsaga.evt.identity") == 0 || strcmp(topic, "cbsaga.evt.risk") == 0)
+    if (strcmp(topic, "cbsaga.cmd.ledger") == 0) return "cbsaga-ledger";
+    if (strcmp(topic, "cbsaga.cmd.payout") == 0) return "cbsaga-payout";
+    if (strcmp(topic, "cbsaga.evt.identity") == 0 || strcmp(topic, "cbsaga.evt.risk") == 0 ||
+        strcmp(topic, "cbsaga.evt.ledger") == 0 || strcmp(topic, "cbsaga.evt.payout") == 0)
         return "cbsaga-orchestrator";
     return NULL;
 }

@@ -8,7 +8,7 @@
  * depends on addresses or hash order. Strings live in one arena and stay valid until
  * ck_world_deinit.
  *
- * Each invariant is one function, ck_check_i<n>, called in order I1..I10. A check counts
+ * Each invariant is one function, ck_check_i<n>, called in order I1..I14. A check counts
  * every item it examines in out->checked[inv] and reports each violation through
  * ck_violation, which keeps the first SG_VIOLATIONS_MAX and counts them all.
  */
@@ -18,14 +18,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sqlite3.h>
 
 #include "check.h"
 #include "ids.h"
 #include "status.h"
 #include "wire.h"
 
-/* The three services that own an outbox and an inbox. */
-enum ck_svc { CK_ORCH, CK_IDENTITY, CK_RISK, CK_SVC_COUNT };
+/* The services that own an outbox and an inbox. */
+enum ck_svc { CK_ORCH, CK_IDENTITY, CK_RISK, CK_LEDGER, CK_PAYOUT, CK_SVC_COUNT };
 
 struct ck_chunk;
 struct ck_arena {
@@ -93,6 +94,40 @@ struct ck_service {
     size_t n_dec;
 };
 
+/* The money half (ledger.db, payout.db), each array in its SELECT's ORDER BY. */
+struct ck_account {
+    const char *user_id, *asset;
+    int64_t opening, available, held, paid_out;
+    int64_t holds_placed, holds_settled; /* sums over its holds by state */
+};
+
+struct ck_hold {
+    const char *wid, *user_id, *asset, *state;
+    int64_t amount;
+};
+
+struct ck_entry {             /* one journal row */
+    const char *wid, *kind;
+    int64_t amount, seq;
+};
+
+struct ck_paid {              /* per withdrawal: the rail's effects and its outcome */
+    const char *wid, *outcome; /* outcome "" when no keyed payout row */
+    int64_t effects, amount;
+};
+
+struct ck_money {
+    bool judged;              /* ledger.db and payout.db were given */
+    struct ck_account *acc;   /* by user_id, asset */
+    size_t n_acc;
+    struct ck_hold *hold;     /* by withdrawal id */
+    size_t n_hold;
+    struct ck_entry *entry;   /* by withdrawal id, seq */
+    size_t n_entry;
+    struct ck_paid *paid;     /* by withdrawal id */
+    size_t n_paid;
+};
+
 /* A history create, normalised (valid is false when normalisation refused it). */
 struct ck_hcreate {
     const struct sg_hist_rec *rec;
@@ -130,6 +165,7 @@ struct ck_world {
     size_t n_goff;
     struct ck_hcreate *hc;
     size_t n_hc;
+    struct ck_money money;
     /* indexes (idx points into the array named after "_by") */
     struct ck_index wd_by_id;        /* s1 id */
     struct ck_index wd_by_userkey;   /* s1 user, s2 key, s3 id */
@@ -153,9 +189,23 @@ struct ck_ctx {
 };
 
 /* check_load.c */
+typedef void (*ck_fill_fn)(struct ck_arena *a, sqlite3_stmt *st, void *row);
+struct ck_db {
+    sqlite3 *db;
+    const char *label;
+    char *err;
+    size_t err_cap;
+    struct ck_arena *arena;
+};
+/* Runs sql and returns a malloc'ed array of its rows (NULL when empty); false on failure
+ * (err filled). */
+bool ck_load(struct ck_db *d, const char *sql, size_t elem, ck_fill_fn fill, void **rows_out,
+             size_t *n_out);
+/* Column col's text, copied into the arena ("" for NULL). */
+const char *ck_col_text(struct ck_arena *a, sqlite3_stmt *st, int col);
 void ck_world_init(struct ck_world *w);
 void ck_world_deinit(struct ck_world *w);
-/* Loads the four databases; false with err filled on any open or read failure. */
+/* Loads the databases; false with err filled on any open or read failure. */
 bool ck_world_load(struct ck_world *w, const struct sg_check_input *in, char *err,
                    size_t err_cap);
 const char *ck_svc_name(enum ck_svc s);
@@ -180,6 +230,14 @@ const char *ck_event_wid(const struct ck_world *w, const char *event_id);
 /* The first (lowest) record index carrying event_id, or w->n_rec. */
 size_t ck_record_first(const struct ck_world *w, const char *event_id);
 
+/* check_money_load.c */
+bool ck_money_load_ledger(struct ck_db *d, struct ck_money *m);
+bool ck_money_load_payout(struct ck_db *d, struct ck_money *m);
+void ck_money_free(struct ck_money *m);
+/* Binary search of a withdrawal id in an array sorted by it (elem bytes per row, the id
+ * pointer at offset 0); NULL when absent. */
+const void *ck_money_find(const void *rows, size_t n, size_t elem, const char *wid);
+
 /* check.c */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 4, 5)))
@@ -199,5 +257,10 @@ void ck_check_i8(struct ck_ctx *c);
 void ck_check_i8_creates(struct ck_ctx *c); /* check_idem.c */
 void ck_check_i9(struct ck_ctx *c);
 void ck_check_i10(struct ck_ctx *c);
+/* I11-I14 in check_money.c; they count nothing when the money half was not given. */
+void ck_check_i11(struct ck_ctx *c);
+void ck_check_i12(struct ck_ctx *c);
+void ck_check_i13(struct ck_ctx *c);
+void ck_check_i14(struct ck_ctx *c);
 
 #endif

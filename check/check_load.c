@@ -54,7 +54,7 @@ static const char *arena_str(struct ck_arena *a, const char *s)
     return arena_strndup(a, s ? s : "", s ? strlen(s) : 0);
 }
 
-static const char *col_text(struct ck_arena *a, sqlite3_stmt *st, int col)
+const char *ck_col_text(struct ck_arena *a, sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
     int n = sqlite3_column_bytes(st, col);
@@ -100,6 +100,7 @@ void ck_world_deinit(struct ck_world *w)
     free(w->rec);
     free(w->goff);
     free(w->hc);
+    ck_money_free(&w->money);
     struct ck_chunk *c = w->arena.head;
     while (c) {
         struct ck_chunk *next = c->next;
@@ -111,92 +112,92 @@ void ck_world_deinit(struct ck_world *w)
 
 const char *ck_svc_name(enum ck_svc s)
 {
-    static const char *const names[CK_SVC_COUNT] = {"orch", "identity", "risk"};
+    static const char *const names[CK_SVC_COUNT] = {"orch", "identity", "risk", "ledger",
+                                                    "payout"};
     return s < CK_SVC_COUNT ? names[s] : "?";
 }
 
 /* ---- row fillers: one per table, columns in the order of its SELECT ---- */
 
-typedef void (*fill_fn)(struct ck_arena *a, sqlite3_stmt *st, void *row);
 
 static void fill_wd(struct ck_arena *a, sqlite3_stmt *st, void *row)
 {
     struct ck_wd *r = row;
-    r->id = col_text(a, st, 0);
-    r->user_id = col_text(a, st, 1);
-    r->asset = col_text(a, st, 2);
+    r->id = ck_col_text(a, st, 0);
+    r->user_id = ck_col_text(a, st, 1);
+    r->asset = ck_col_text(a, st, 2);
     r->amount = sqlite3_column_int64(st, 3);
-    r->dest = col_text(a, st, 4);
-    r->key = col_text(a, st, 5);
-    r->status_text = col_text(a, st, 6);
-    r->reason = col_text(a, st, 7);
-    r->trace_id = col_text(a, st, 8);
+    r->dest = ck_col_text(a, st, 4);
+    r->key = ck_col_text(a, st, 5);
+    r->status_text = ck_col_text(a, st, 6);
+    r->reason = ck_col_text(a, st, 7);
+    r->trace_id = ck_col_text(a, st, 8);
     r->status = sg_status_parse(r->status_text);
 }
 
 static void fill_idem(struct ck_arena *a, sqlite3_stmt *st, void *row)
 {
     struct ck_idem *r = row;
-    r->user_id = col_text(a, st, 0);
-    r->key = col_text(a, st, 1);
+    r->user_id = ck_col_text(a, st, 0);
+    r->key = ck_col_text(a, st, 1);
     const void *h = sqlite3_column_blob(st, 2);
     int n = sqlite3_column_bytes(st, 2);
     r->hash_len = n > 0 ? (size_t)n : 0;
     if (h) memcpy(r->hash, h, r->hash_len < SG_HASH_LEN ? r->hash_len : SG_HASH_LEN);
-    r->status = col_text(a, st, 3);
-    r->wid = col_text(a, st, 4);
+    r->status = ck_col_text(a, st, 3);
+    r->wid = ck_col_text(a, st, 4);
 }
 
 static void fill_saga(struct ck_arena *a, sqlite3_stmt *st, void *row)
 {
     struct ck_saga *r = row;
-    r->wid = col_text(a, st, 0);
-    r->state = col_text(a, st, 1);
-    r->step = col_text(a, st, 2);
+    r->wid = ck_col_text(a, st, 0);
+    r->state = ck_col_text(a, st, 1);
+    r->step = ck_col_text(a, st, 2);
 }
 
 static void fill_trans(struct ck_arena *a, sqlite3_stmt *st, void *row)
 {
     struct ck_trans *r = row;
-    r->wid = col_text(a, st, 0);
+    r->wid = ck_col_text(a, st, 0);
     r->seq = sqlite3_column_int64(st, 1);
-    r->from = col_text(a, st, 2);
-    r->to = col_text(a, st, 3);
-    r->cause = col_text(a, st, 4);
+    r->from = ck_col_text(a, st, 2);
+    r->to = ck_col_text(a, st, 3);
+    r->cause = ck_col_text(a, st, 4);
 }
 
 static void fill_outbox(struct ck_arena *a, sqlite3_stmt *st, void *row)
 {
     struct ck_outbox *r = row;
     r->seq = sqlite3_column_int64(st, 0);
-    r->event_id = col_text(a, st, 1);
-    r->event_type = col_text(a, st, 2);
-    r->aggregate_id = col_text(a, st, 3);
-    r->route_key = col_text(a, st, 4);
-    r->trace_id = col_text(a, st, 5);
+    r->event_id = ck_col_text(a, st, 1);
+    r->event_type = ck_col_text(a, st, 2);
+    r->aggregate_id = ck_col_text(a, st, 3);
+    r->route_key = ck_col_text(a, st, 4);
+    r->trace_id = ck_col_text(a, st, 5);
 }
 
 static void fill_inbox(struct ck_arena *a, sqlite3_stmt *st, void *row)
 {
     struct ck_inbox *r = row;
-    r->key = col_text(a, st, 0);
-    r->event_id = col_text(a, st, 1);
-    r->event_type = col_text(a, st, 2);
-    r->topic = col_text(a, st, 3);
+    r->key = ck_col_text(a, st, 0);
+    r->event_id = ck_col_text(a, st, 1);
+    r->event_type = ck_col_text(a, st, 2);
+    r->topic = ck_col_text(a, st, 3);
     r->partition = sqlite3_column_int64(st, 4);
     r->offset = sqlite3_column_int64(st, 5);
-    r->result = col_text(a, st, 6);
-    r->trace_id = col_text(a, st, 7);
+    r->result = ck_col_text(a, st, 6);
+    r->trace_id = ck_col_text(a, st, 7);
 }
 
 static void fill_decision(struct ck_arena *a, sqlite3_stmt *st, void *row)
 {
     struct ck_decision *r = row;
-    r->wid = col_text(a, st, 0);
-    r->decision = col_text(a, st, 1);
-    r->reason = col_text(a, st, 2);
-    r->cause = col_text(a, st, 3);
-    r->trace_id = col_text(a, st, 4);
+    r->wid = ck_col_text(a, st, 0);
+    r->decision = ck_col_text(a, st, 1);
+    r->reason = ck_col_text(a, st, 2);
+    r->cause = ck_col_text(a, st, 3);
+    r->trace_id = ck_col_text(a, st, 4);
 }
 
 static void record_decode(struct ck_arena *a, struct ck_record *r, const void *v, size_t n)
@@ -216,10 +217,10 @@ static void record_decode(struct ck_arena *a, struct ck_record *r, const void *v
 static void fill_record(struct ck_arena *a, sqlite3_stmt *st, void *row)
 {
     struct ck_record *r = row;
-    r->topic = col_text(a, st, 0);
+    r->topic = ck_col_text(a, st, 0);
     r->partition = sqlite3_column_int64(st, 1);
     r->offset = sqlite3_column_int64(st, 2);
-    r->key = col_text(a, st, 3);
+    r->key = ck_col_text(a, st, 3);
     const void *v = sqlite3_column_blob(st, 4);
     int n = sqlite3_column_bytes(st, 4);
     r->injected = sqlite3_column_int64(st, 5) != 0;
@@ -229,25 +230,16 @@ static void fill_record(struct ck_arena *a, sqlite3_stmt *st, void *row)
 static void fill_goff(struct ck_arena *a, sqlite3_stmt *st, void *row)
 {
     struct ck_goff *r = row;
-    r->grp = col_text(a, st, 0);
-    r->topic = col_text(a, st, 1);
+    r->grp = ck_col_text(a, st, 0);
+    r->topic = ck_col_text(a, st, 1);
     r->partition = sqlite3_column_int64(st, 2);
     r->offset = sqlite3_column_int64(st, 3);
 }
 
 /* ---- generic loading ---- */
 
-struct ck_db {
-    sqlite3 *db;
-    const char *label;
-    char *err;
-    size_t err_cap;
-    struct ck_arena *arena;
-};
-
-/* Runs sql and returns a malloc'ed array of its rows (NULL when empty); false on failure. */
-static bool load(struct ck_db *d, const char *sql, size_t elem, fill_fn fill, void **rows_out,
-                 size_t *n_out)
+bool ck_load(struct ck_db *d, const char *sql, size_t elem, ck_fill_fn fill, void **rows_out,
+             size_t *n_out)
 {
     sqlite3_stmt *st = NULL;
     char *rows = NULL;
@@ -303,19 +295,19 @@ static bool db_open(struct ck_db *d, const char *path, const char *vfs)
 static bool load_service(struct ck_db *d, struct ck_service *s, bool decisions)
 {
     void *p = NULL;
-    bool ok = load(d, "SELECT seq, event_id, event_type, aggregate_id, route_key, trace_id"
+    bool ok = ck_load(d, "SELECT seq, event_id, event_type, aggregate_id, route_key, trace_id"
                       " FROM outbox ORDER BY seq", sizeof *s->outbox, fill_outbox, &p,
                    &s->n_outbox);
     s->outbox = p;
     p = NULL;
     if (ok)
-        ok = load(d, "SELECT key, event_id, event_type, topic, partition, offset, result,"
+        ok = ck_load(d, "SELECT key, event_id, event_type, topic, partition, offset, result,"
                      " trace_id FROM inbox ORDER BY key", sizeof *s->inbox, fill_inbox, &p,
                   &s->n_inbox);
     s->inbox = p;
     p = NULL;
     if (ok && decisions)
-        ok = load(d, "SELECT withdrawal_id, decision, reason, cause_event_id, trace_id"
+        ok = ck_load(d, "SELECT withdrawal_id, decision, reason, cause_event_id, trace_id"
                      " FROM decisions ORDER BY withdrawal_id", sizeof *s->dec, fill_decision,
                   &p, &s->n_dec);
     s->dec = p;
@@ -325,24 +317,24 @@ static bool load_service(struct ck_db *d, struct ck_service *s, bool decisions)
 static bool load_orch(struct ck_db *d, struct ck_world *w)
 {
     void *p = NULL;
-    bool ok = load(d, "SELECT withdrawal_id, user_id, asset, amount_minor, destination_addr,"
+    bool ok = ck_load(d, "SELECT withdrawal_id, user_id, asset, amount_minor, destination_addr,"
                       " idem_key, status, failure_reason, trace_id FROM withdrawals"
                       " ORDER BY withdrawal_id", sizeof *w->wd, fill_wd, &p, &w->n_wd);
     w->wd = p;
     p = NULL;
     if (ok)
-        ok = load(d, "SELECT user_id, idem_key, request_hash, status, withdrawal_id"
+        ok = ck_load(d, "SELECT user_id, idem_key, request_hash, status, withdrawal_id"
                      " FROM idempotency ORDER BY user_id, idem_key", sizeof *w->idem,
                   fill_idem, &p, &w->n_idem);
     w->idem = p;
     p = NULL;
     if (ok)
-        ok = load(d, "SELECT withdrawal_id, state, current_step FROM sagas"
+        ok = ck_load(d, "SELECT withdrawal_id, state, current_step FROM sagas"
                      " ORDER BY withdrawal_id", sizeof *w->saga, fill_saga, &p, &w->n_saga);
     w->saga = p;
     p = NULL;
     if (ok)
-        ok = load(d, "SELECT withdrawal_id, seq, from_status, to_status, cause_event_id"
+        ok = ck_load(d, "SELECT withdrawal_id, seq, from_status, to_status, cause_event_id"
                      " FROM transitions ORDER BY withdrawal_id, seq", sizeof *w->tr,
                   fill_trans, &p, &w->n_tr);
     w->tr = p;
@@ -352,13 +344,13 @@ static bool load_orch(struct ck_db *d, struct ck_world *w)
 static bool load_broker(struct ck_db *d, struct ck_world *w)
 {
     void *p = NULL;
-    bool ok = load(d, "SELECT topic, partition, offset, key, value, injected FROM records"
+    bool ok = ck_load(d, "SELECT topic, partition, offset, key, value, injected FROM records"
                       " ORDER BY topic, partition, offset", sizeof *w->rec, fill_record, &p,
                    &w->n_rec);
     w->rec = p;
     p = NULL;
     if (ok)
-        ok = load(d, "SELECT grp, topic, partition, offset FROM group_offsets"
+        ok = ck_load(d, "SELECT grp, topic, partition, offset FROM group_offsets"
                      " ORDER BY grp, topic, partition", sizeof *w->goff, fill_goff, &p,
                   &w->n_goff);
     w->goff = p;
@@ -368,15 +360,23 @@ static bool load_broker(struct ck_db *d, struct ck_world *w)
 bool ck_world_load(struct ck_world *w, const struct sg_check_input *in, char *err,
                    size_t err_cap)
 {
-    static const char *const labels[4] = {"orch.db", "identity.db", "risk.db", "broker.db"};
-    const char *paths[4] = {in->orch_db, in->identity_db, in->risk_db, in->broker_db};
+    static const char *const labels[6] = {"orch.db",   "identity.db", "risk.db",
+                                          "broker.db", "ledger.db",   "payout.db"};
+    const char *paths[6] = {in->orch_db,   in->identity_db, in->risk_db,
+                            in->broker_db, in->ledger_db,   in->payout_db};
+    w->money.judged = in->ledger_db || in->payout_db;
     bool ok = true;
-    for (int i = 0; ok && i < 4; i++) {
+    for (int i = 0; ok && i < 6; i++) {
+        if (i >= 4 && !w->money.judged) break;
         struct ck_db d = {NULL, labels[i], err, err_cap, &w->arena};
         ok = db_open(&d, paths[i], in->vfs_name);
         if (ok && i == 0) ok = load_orch(&d, w);
         if (ok && (i == 1 || i == 2)) ok = load_service(&d, &w->svc[i], true);
         if (ok && i == 3) ok = load_broker(&d, w);
+        if (ok && i == 4) ok = load_service(&d, &w->svc[CK_LEDGER], false) &&
+                               ck_money_load_ledger(&d, &w->money);
+        if (ok && i == 5) ok = load_service(&d, &w->svc[CK_PAYOUT], false) &&
+                               ck_money_load_payout(&d, &w->money);
         sqlite3_close(d.db);
     }
     return ok;

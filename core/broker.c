@@ -16,7 +16,8 @@
 
 const char *const sg_topics[SG_TOPIC_COUNT] = {
     "cbsaga.cmd.identity", "cbsaga.evt.identity", "cbsaga.cmd.risk", "cbsaga.evt.risk",
-    "cbsaga.evt.withdrawal",
+    "cbsaga.evt.withdrawal", "cbsaga.cmd.ledger", "cbsaga.evt.ledger", "cbsaga.cmd.payout",
+    "cbsaga.evt.payout",
 };
 
 int sg_topic_index(const char *topic)

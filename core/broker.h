@@ -8,7 +8,7 @@
  * when no record is there it is parked (a long poll) until a produce reaches that
  * partition or fetch_poll_ns passes. Commit stores a group's offset; it never moves back
  * (a delayed duplicate of an old commit must not rewind the group). The log and the group
- * offsets live in SQLite on the broker's own disk. Topics are the five of DESIGN §8.
+ * offsets live in SQLite on the broker's own disk. Topics are the nine of DESIGN §8.
  */
 #ifndef SG_BROKER_H
 #define SG_BROKER_H
@@ -22,7 +22,7 @@
 #include "err.h"
 #include "wire.h"
 
-enum { SG_TOPIC_COUNT = 5, SG_PARTITIONS_MAX = 16, SG_PARKED_MAX = 64 };
+enum { SG_TOPIC_COUNT = 9, SG_PARTITIONS_MAX = 16, SG_PARKED_MAX = 64 };
 
 /* Version 1 of the broker database (migrate.h keeps the list). */
 /* The broker's tables (records, group_offsets) are created and migrated by

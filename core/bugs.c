@@ -45,6 +45,17 @@ static const struct sg_bug_info bugs[SG_BUG_COUNT] = {
         "identity and risk emit their decisions under a new trace id"},
     [SG_BUG_EXPIRED_LEASE_ABORTS] = {"expired-lease-aborts", 8, "lease-expiry",
         "a reservation whose lease expired answers ABORTED instead of being taken over"},
+    [SG_BUG_RELEASE_TWICE] = {"release-twice", 11, "payout-flaky",
+        "a redelivered ReleaseHold is applied again (no inbox, no state check): money reappears"},
+    [SG_BUG_SETTLE_AFTER_RELEASE] = {"settle-after-release", 12, "ledger-crashes",
+        "a HoldPlaced after the deadline's release still starts the payout, and the ledger"
+        " settles the released hold (state checks missing)"},
+    [SG_BUG_HOLD_TWICE] = {"hold-twice", 12, "ledger-crashes",
+        "a redelivered PlaceHold places a second hold (no inbox, no existing-hold check)"},
+    [SG_BUG_DEADLINE_NO_RELEASE] = {"deadline-no-release", 13, "ledger-crashes",
+        "the saga deadline cancels a withdrawal whose hold may be placed without releasing it"},
+    [SG_BUG_PAYOUT_NO_KEY] = {"payout-no-key", 14, "ledger-crashes",
+        "the payout command carries no idempotency key: the rail pays every delivery"},
 };
 
 const struct sg_bug_info *sg_bug_info(enum sg_bug bug)

@@ -30,6 +30,11 @@ enum sg_bug {
     SG_BUG_JOURNAL_NORMAL,       /* I9 */
     SG_BUG_DROP_TRACE,           /* I10 */
     SG_BUG_EXPIRED_LEASE_ABORTS, /* I8 */
+    SG_BUG_RELEASE_TWICE,        /* I11 */
+    SG_BUG_SETTLE_AFTER_RELEASE, /* I12 */
+    SG_BUG_HOLD_TWICE,           /* I12 */
+    SG_BUG_DEADLINE_NO_RELEASE,  /* I13 */
+    SG_BUG_PAYOUT_NO_KEY,        /* I14 */
     SG_BUG_COUNT,
 };
 

@@ -28,4 +28,7 @@ void sg_config_default(struct sg_config *c)
     c->limit_count = 2;
     c->risk_reject_num = 5;
     c->risk_reject_den = 100;
+    c->default_balance_minor = 1000000000000LL; /* 10^12: the default workload never runs dry */
+    c->payout_fail_num = 2;
+    c->payout_fail_den = 100;
 }

@@ -9,7 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { SG_DENY_MAX = 8, SG_LIMIT_MAX = 8, SG_ASSET_LEN_MAX = 16 };
+enum { SG_DENY_MAX = 8, SG_LIMIT_MAX = 8, SG_ASSET_LEN_MAX = 16, SG_ACCOUNT_MAX = 8 };
+
+/* A user whose accounts start with another balance than the default (every asset). */
+struct sg_account_seed {
+    char user_id[37];
+    int64_t balance_minor;
+};
 
 struct sg_asset_limit {
     char asset[SG_ASSET_LEN_MAX + 1];
@@ -34,6 +40,13 @@ struct sg_config {
     struct sg_asset_limit limits[SG_LIMIT_MAX];
     size_t limit_count;
     uint32_t risk_reject_num, risk_reject_den;
+    /* ledger: every (user, asset) account starts with default_balance available, but the
+     * users listed (lower case) with their own balance */
+    int64_t default_balance_minor;
+    struct sg_account_seed accounts[SG_ACCOUNT_MAX];
+    size_t account_count;
+    /* payout: the rail fails a payout with this ratio, keyed by withdrawal id */
+    uint32_t payout_fail_num, payout_fail_den;
     uint64_t bugs;             /* planted bugs: bit set of enum sg_bug (bugs.h) */
     int db_mode;               /* enum sg_db_mode (db.h); 0: durable, the only one the
                                   simulator and every test use */

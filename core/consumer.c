@@ -142,7 +142,7 @@ static enum sg_err apply_one(struct sg_consumer *c, const SgRecord *rec)
     }
     const char *key = ev->event_id;
     /* PLANTED BUG no-inbox-dedup: redelivered records are applied again. */
-    bool dedup = !sg_bug_on(c->cfg->bugs, SG_BUG_NO_INBOX_DEDUP);
+    bool dedup = !sg_bug_on(c->cfg->bugs, SG_BUG_NO_INBOX_DEDUP) && !c->no_dedup;
     if (dedup && inbox_has(c, key, &err)) {
         c->stats.duplicates++;
         sg_trace(c->env, "consume duplicate %s", key);

@@ -55,6 +55,7 @@ struct sg_consumer {
     uint32_t sub_count;
     sg_consume_fn fn;
     void *fn_ctx;
+    bool no_dedup;            /* hand redelivered records to fn again (the payout rail) */
     struct sg_consumer_stats stats;
 };
 

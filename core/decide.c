@@ -35,3 +35,17 @@ struct sg_decision sg_decide_risk(const struct sg_config *cfg, const char *withd
         return (struct sg_decision){false, "risk: flagged"};
     return (struct sg_decision){true, ""};
 }
+
+struct sg_decision sg_decide_payout(const struct sg_config *cfg, const char *withdrawal_id)
+{
+    if (ratio_hit(withdrawal_id, 3, cfg->payout_fail_num, cfg->payout_fail_den))
+        return (struct sg_decision){false, "payout_failed"};
+    return (struct sg_decision){true, ""};
+}
+
+int64_t sg_opening_balance(const struct sg_config *cfg, const char *user_id)
+{
+    for (size_t i = 0; i < cfg->account_count && i < SG_ACCOUNT_MAX; i++)
+        if (strcmp(cfg->accounts[i].user_id, user_id) == 0) return cfg->accounts[i].balance_minor;
+    return cfg->default_balance_minor;
+}

@@ -7,6 +7,8 @@
  *   "identity: verification failed" when XXH3_64(withdrawal_id, seed 1) mod den < num.
  * risk: amount above the asset's limit -> rejected "risk: amount exceeds limit"; else
  *   rejected "risk: flagged" when XXH3_64(withdrawal_id, seed 2) mod den < num.
+ * payout: failed "payout_failed" when XXH3_64(withdrawal_id, seed 3) mod den < num.
+ * A ledger account's opening balance: the user's own from cfg->accounts, else the default.
  */
 #ifndef SG_DECIDE_H
 #define SG_DECIDE_H
@@ -25,5 +27,7 @@ struct sg_decision sg_decide_identity(const struct sg_config *cfg, const char *w
                                       const char *user_id);
 struct sg_decision sg_decide_risk(const struct sg_config *cfg, const char *withdrawal_id,
                                   const char *asset, int64_t amount_minor);
+struct sg_decision sg_decide_payout(const struct sg_config *cfg, const char *withdrawal_id);
+int64_t sg_opening_balance(const struct sg_config *cfg, const char *user_id);
 
 #endif

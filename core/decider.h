@@ -1,5 +1,7 @@
 /*
- * decider.h: the identity and the risk service: one shape, two roles (DESIGN §1).
+ * decider.h: the services that consume one command topic and answer on another: one
+ * shape, four roles (DESIGN §1). identity and risk decide; the ledger (ledger.h) and the
+ * payout rail (payout.h) move money with the same lifecycle and their own consume function.
  *
  * identity consumes cbsaga.cmd.identity (group cbsaga-identity): VerifyIdentityRequested
  *   -> IdentityVerified | IdentityRejected on cbsaga.evt.identity.
@@ -17,7 +19,8 @@
 #include "err.h"
 #include "service.h"
 
-enum sg_decider_role { SG_DECIDER_IDENTITY, SG_DECIDER_RISK };
+enum sg_decider_role { SG_DECIDER_IDENTITY, SG_DECIDER_RISK, SG_DECIDER_LEDGER,
+                       SG_DECIDER_PAYOUT };
 
 struct sg_decider {
     enum sg_decider_role role;
@@ -34,7 +37,7 @@ SG_MUST_USE enum sg_err sg_decider_start(struct sg_decider *d, enum sg_decider_r
 SG_MUST_USE enum sg_err sg_decider_on_message(struct sg_decider *d, const SgEnvelope *e);
 SG_MUST_USE enum sg_err sg_decider_on_timer(struct sg_decider *d, uint64_t tag);
 void sg_decider_stop(struct sg_decider *d);
-/* "identity.db" or "risk.db". */
+/* "identity.db", "risk.db", "ledger.db" or "payout.db". */
 const char *sg_decider_db_name(enum sg_decider_role role);
 
 #endif

@@ -54,7 +54,9 @@ enum sg_node_id {
     SG_NODE_ORCH = 1,
     SG_NODE_IDENTITY = 2,
     SG_NODE_RISK = 3,
-    SG_NODE_CLIENT0 = 4,
+    SG_NODE_LEDGER = 4,
+    SG_NODE_PAYOUT = 5,
+    SG_NODE_CLIENT0 = 6,
     SG_NODE_INJECTOR = 255, /* the simulator's fault injector (poison records) */
 };
 

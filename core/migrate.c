@@ -31,7 +31,7 @@ static const char broker_v1[] =
 
 static const char *const broker_steps[] = {broker_v1};
 
-/* ---- the services' databases: orch.db, identity.db, risk.db ---- */
+/* ---- the services' databases: orch.db, identity.db, risk.db, ledger.db, payout.db ---- */
 
 /* Every service's version 1 begins with its outbox (outbox.h), the relay's position in it
  * (one row, id 1) and the consumer's inbox (key = topic/partition/offset). */
@@ -74,7 +74,13 @@ static const char orch_v1[] =
 static const char orch_v2[] =
     "CREATE INDEX IF NOT EXISTS sagas_open ON sagas(id) WHERE current_step <> 'DONE';";
 
-static const char *const orch_steps[] = {orch_v1, orch_v2};
+/* Orchestrator, version 3: the money half of the saga (ledger hold, payout, settle or
+ * release). A saga in its RELEASE step remembers why it compensates: 'payout_failed' (it
+ * ends FAILED) or 'deadline' (it ends CANCELED), read when HoldReleased arrives. */
+static const char orch_v3[] =
+    "ALTER TABLE sagas ADD COLUMN compensation TEXT NOT NULL DEFAULT '';";
+
+static const char *const orch_steps[] = {orch_v1, orch_v2, orch_v3};
 
 /* Identity and risk, version 1: one decision per withdrawal (decide.h). */
 static const char decider_v1[] =
@@ -85,11 +91,45 @@ static const char decider_v1[] =
 
 static const char *const decider_steps[] = {decider_v1};
 
+/* Ledger, version 1: accounts per (user, asset) in minor units, opened on first use with
+ * the configured balance (opening = available + held + paid_out, always); one hold per
+ * withdrawal; and the journal of every money movement (PLACE, REJECT, SETTLE, RELEASE),
+ * which the checker sums to judge I11-I13. */
+static const char ledger_v1[] =
+    SERVICE_V1
+    "CREATE TABLE IF NOT EXISTS accounts(user_id TEXT NOT NULL, asset TEXT NOT NULL,"
+    " opening INTEGER NOT NULL, available INTEGER NOT NULL, held INTEGER NOT NULL,"
+    " paid_out INTEGER NOT NULL, PRIMARY KEY(user_id, asset));"
+    "CREATE TABLE IF NOT EXISTS holds(withdrawal_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
+    " asset TEXT NOT NULL, amount_minor INTEGER NOT NULL, state TEXT NOT NULL,"
+    " trace_id TEXT NOT NULL, updated_at_ns INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " withdrawal_id TEXT NOT NULL, kind TEXT NOT NULL, user_id TEXT NOT NULL,"
+    " asset TEXT NOT NULL, amount_minor INTEGER NOT NULL, cause_event_id TEXT NOT NULL,"
+    " at_ns INTEGER NOT NULL);";
+
+static const char *const ledger_steps[] = {ledger_v1};
+
+/* Payout (the external rail), version 1: one payout per idempotency key (the withdrawal
+ * id) with its outcome, and every effect on the rail (money sent), which I14 counts. */
+static const char payout_v1[] =
+    SERVICE_V1
+    "CREATE TABLE IF NOT EXISTS payouts(idem_key TEXT PRIMARY KEY,"
+    " withdrawal_id TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL,"
+    " amount_minor INTEGER NOT NULL, requests INTEGER NOT NULL, at_ns INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS effects(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " withdrawal_id TEXT NOT NULL, amount_minor INTEGER NOT NULL,"
+    " cause_event_id TEXT NOT NULL, at_ns INTEGER NOT NULL);";
+
+static const char *const payout_steps[] = {payout_v1};
+
 const struct sg_schema sg_schema_broker = {"broker.db", broker_steps, COUNT_OF(broker_steps)};
 const struct sg_schema sg_schema_orch = {"orch.db", orch_steps, COUNT_OF(orch_steps)};
 const struct sg_schema sg_schema_identity = {"identity.db", decider_steps,
                                              COUNT_OF(decider_steps)};
 const struct sg_schema sg_schema_risk = {"risk.db", decider_steps, COUNT_OF(decider_steps)};
+const struct sg_schema sg_schema_ledger = {"ledger.db", ledger_steps, COUNT_OF(ledger_steps)};
+const struct sg_schema sg_schema_payout = {"payout.db", payout_steps, COUNT_OF(payout_steps)};
 
 /* ---- applying them ---- */
 

@@ -2,7 +2,8 @@
  * migrate.h: every database's schema as numbered migrations, in one place (DESIGN §7).
  *
  * core/migrate.c holds the only SQL that creates or changes a table or an index, for all
- * four database kinds (broker, orchestrator, identity, risk); no other file has DDL.
+ * six database kinds (broker, orchestrator, identity, risk, ledger, payout); no other file
+ * has DDL.
  *
  * A database records its schema version in `PRAGMA user_version` (0 = created before
  * versions existed, or new). On open (sg_db_open, in the simulator and in live mode alike)
@@ -39,6 +40,8 @@ extern const struct sg_schema sg_schema_broker;
 extern const struct sg_schema sg_schema_orch;
 extern const struct sg_schema sg_schema_identity;
 extern const struct sg_schema sg_schema_risk;
+extern const struct sg_schema sg_schema_ledger;
+extern const struct sg_schema sg_schema_payout;
 
 /* Reads db's version and writes nothing. *found_out (may be NULL) gets the version the
  * database has. SG_OK: this build can open it (found <= schema->version); SG_ERR_SCHEMA:

@@ -9,11 +9,17 @@
 #include "banned.h"
 
 static const char *const role_names[SG_ROLE_COUNT] = {"broker", "orchestrator", "identity",
-                                                      "risk"};
+                                                      "risk", "ledger", "payout"};
 static const uint32_t role_ids[SG_ROLE_COUNT] = {SG_NODE_BROKER, SG_NODE_ORCH,
-                                                 SG_NODE_IDENTITY, SG_NODE_RISK};
+                                                 SG_NODE_IDENTITY, SG_NODE_RISK,
+                                                 SG_NODE_LEDGER, SG_NODE_PAYOUT};
 static const struct sg_schema *const role_schemas[SG_ROLE_COUNT] = {
-    &sg_schema_broker, &sg_schema_orch, &sg_schema_identity, &sg_schema_risk};
+    &sg_schema_broker, &sg_schema_orch,   &sg_schema_identity,
+    &sg_schema_risk,   &sg_schema_ledger, &sg_schema_payout};
+/* The decider role of each service that has one (decider.h). */
+static const enum sg_decider_role decider_roles[SG_ROLE_COUNT] = {
+    [SG_ROLE_IDENTITY] = SG_DECIDER_IDENTITY, [SG_ROLE_RISK] = SG_DECIDER_RISK,
+    [SG_ROLE_LEDGER] = SG_DECIDER_LEDGER, [SG_ROLE_PAYOUT] = SG_DECIDER_PAYOUT};
 
 const char *sg_role_name(enum sg_role role)
 {
@@ -51,10 +57,7 @@ enum sg_err sg_node_start(struct sg_node *n, enum sg_role role, const struct sg_
     switch (role) {
     case SG_ROLE_BROKER: err = sg_broker_start(&n->u.broker, env, cfg); break;
     case SG_ROLE_ORCH: err = sg_orch_start(&n->u.orch, env, cfg); break;
-    case SG_ROLE_IDENTITY:
-        err = sg_decider_start(&n->u.decider, SG_DECIDER_IDENTITY, env, cfg);
-        break;
-    default: err = sg_decider_start(&n->u.decider, SG_DECIDER_RISK, env, cfg); break;
+    default: err = sg_decider_start(&n->u.decider, decider_roles[role], env, cfg); break;
     }
     n->up = err == SG_OK;
     sg_trace(env, "start %s %s", sg_role_name(role), sg_err_name(err));

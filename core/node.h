@@ -1,5 +1,6 @@
 /*
- * node.h: one server node of the system (broker, orchestrator, identity, risk) behind a
+ * node.h: one server node of the system (broker, orchestrator, identity, risk, ledger,
+ * payout) behind a
  * single interface, so the simulator and live mode drive every role alike.
  *
  * Lifecycle: sg_node_start (open the database, recover, arm timers, send first requests),
@@ -22,7 +23,8 @@
 #include "migrate.h"
 #include "orch.h"
 
-enum sg_role { SG_ROLE_BROKER, SG_ROLE_ORCH, SG_ROLE_IDENTITY, SG_ROLE_RISK, SG_ROLE_COUNT };
+enum sg_role { SG_ROLE_BROKER, SG_ROLE_ORCH, SG_ROLE_IDENTITY, SG_ROLE_RISK, SG_ROLE_LEDGER,
+               SG_ROLE_PAYOUT, SG_ROLE_COUNT };
 
 struct sg_node {
     enum sg_role role;

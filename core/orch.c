@@ -13,7 +13,8 @@
 #include "timer.h"
 #include "banned.h"
 
-static const char *const orch_topics[] = {"cbsaga.evt.identity", "cbsaga.evt.risk", NULL};
+static const char *const orch_topics[] = {"cbsaga.evt.identity", "cbsaga.evt.risk",
+                                          "cbsaga.evt.ledger", "cbsaga.evt.payout", NULL};
 
 /* Re-arms the deadline of every saga that is not terminal (recovery from disk alone). */
 static enum sg_err rearm_deadlines(struct sg_orch *o)
@@ -80,7 +81,7 @@ enum sg_err sg_orch_load(struct sg_orch *o, const char *withdrawal_id, struct sg
     sqlite3_stmt *st = sg_db_stmtf(o->svc.env, o->svc.db,
         "SELECT w.withdrawal_id, w.user_id, w.asset, w.amount_minor, w.destination_addr,"
         " w.status, s.current_step, w.failure_reason, w.trace_id, w.created_at_ns,"
-        " w.updated_at_ns, s.deadline_ns, s.id FROM withdrawals w"
+        " w.updated_at_ns, s.deadline_ns, s.id, s.compensation FROM withdrawals w"
         " JOIN sagas s ON s.withdrawal_id = w.withdrawal_id WHERE w.withdrawal_id = ?",
         "t", withdrawal_id);
     if (!st) return SG_ERR_IO;
@@ -95,13 +96,16 @@ enum sg_err sg_orch_load(struct sg_orch *o, const char *withdrawal_id, struct sg
         sg_db_col_text(st, 4, w->destination_addr, sizeof w->destination_addr);
         sg_db_col_text(st, 5, status, sizeof status);
         w->status = sg_status_parse(status);
-        sg_db_col_text(st, 6, w->step, sizeof w->step);
+        char step[20];
+        sg_db_col_text(st, 6, step, sizeof step);
+        w->step = sg_step_parse(step);
         sg_db_col_text(st, 7, w->failure_reason, sizeof w->failure_reason);
         sg_db_col_text(st, 8, w->trace_id, sizeof w->trace_id);
         w->created_at_ns = sqlite3_column_int64(st, 9);
         w->updated_at_ns = sqlite3_column_int64(st, 10);
         w->deadline_ns = sqlite3_column_int64(st, 11);
         w->saga_id = sqlite3_column_int64(st, 12);
+        sg_db_col_text(st, 13, w->compensation, sizeof w->compensation);
     }
     sg_db_done(st);
     if (rc == SQLITE_ROW) return SG_OK;

@@ -203,7 +203,7 @@ enum sg_err sg_orch_on_create(struct sg_orch *o, const SgEnvelope *e)
 static enum sg_err insert_outbox(struct sg_orch *o, const struct sg_orch_work *w, int64_t now)
 {
     struct sg_event_fields f = {w->withdrawal_id, w->req.user_id, w->req.asset,
-                                w->req.amount_minor, w->req.destination_addr, "", NULL};
+                                w->req.amount_minor, w->req.destination_addr, "", NULL, NULL};
     enum sg_err err = sg_outbox_put(o->svc.env, o->svc.db, SG_EVT_WITHDRAWAL_REQUESTED, &f,
                                     w->trace_id, now);
     if (err == SG_OK)

@@ -17,7 +17,8 @@ struct sg_wrow {
     int64_t amount_minor;
     char destination_addr[SG_DEST_LEN_MAX + 1];
     enum sg_status status;
-    char step[20];
+    enum sg_step step;
+    char compensation[16];         /* RELEASE step: "payout_failed" or "deadline" */
     char failure_reason[128];
     char trace_id[SG_TRACE_ID_LEN + 1];
     int64_t created_at_ns, updated_at_ns, deadline_ns, saga_id;

@@ -1,5 +1,6 @@
 /*
- * orch_saga.c: advancing the saga on decisions and deadlines (see orch.h).
+ * orch_saga.c: advancing the saga on decisions, ledger and payout answers, and deadlines
+ * (see orch.h; DESIGN §8 "Saga rows" has the table the rules below encode).
  *
  * Every change is one call to sg_orch_transition inside the caller's transaction: the
  * withdrawal row (guarded by its current status), the saga row, a transition-log row and
@@ -53,7 +54,7 @@ static enum sg_err transition(struct sg_orch *o, struct sg_wrow *w, enum sg_stat
             sg_status_name(w->status), sg_status_name(to), cause_event_id, now_wall_ns,
             w->withdrawal_id);
     struct sg_event_fields f = {w->withdrawal_id, w->user_id, w->asset, w->amount_minor,
-                                w->destination_addr, reason, NULL};
+                                w->destination_addr, reason, NULL, NULL};
     if (err == SG_OK) err = sg_outbox_put(env, db, status_event(to), &f, w->trace_id, now_wall_ns);
     if (err != SG_OK) return err;
     sg_trace(env, "transition wid=%s %s->%s", w->withdrawal_id, sg_status_name(w->status),
@@ -70,18 +71,120 @@ enum sg_err sg_orch_transition(struct sg_orch *o, struct sg_wrow *w, enum sg_sta
     return transition(o, w, to, reason, cause_event_id, now_wall_ns, false);
 }
 
-/* What a decision asks for: the status it requires and the status it leads to. */
-struct decision_rule {
+/* Sends command `cmd` for w (inside the open transaction): the withdrawal as every command
+ * carries it, and for the payout the rail's idempotency key. */
+static enum sg_err command(struct sg_orch *o, const struct sg_wrow *w, enum sg_event_type cmd,
+                           int64_t now)
+{
+    /* PLANTED BUG payout-no-key: the rail gets no key to de-duplicate by. */
+    bool keyless = sg_bug_on(o->svc.cfg->bugs, SG_BUG_PAYOUT_NO_KEY);
+    struct sg_event_fields f = {w->withdrawal_id, w->user_id, w->asset, w->amount_minor,
+                                w->destination_addr, "", NULL,
+                                cmd == SG_EVT_PAYOUT_REQUESTED && !keyless ? w->withdrawal_id
+                                                                           : NULL};
+    return sg_outbox_put(o->svc.env, o->svc.db, cmd, &f, w->trace_id, now);
+}
+
+/* Moves the saga of an IN_PROGRESS withdrawal from its step to `next` (guarded by the
+ * step it was read at) and sends the next step's command. */
+static enum sg_err advance(struct sg_orch *o, struct sg_wrow *w, enum sg_step next,
+                           const char *compensation, enum sg_event_type cmd, int64_t now)
+{
+    const struct sg_env *env = o->svc.env;
+    SG_ASSERT(env, w->status == SG_STATUS_IN_PROGRESS);
+    SG_ASSERT(env, next > SG_STEP_RISK_CHECK && next < SG_STEP_DONE);
+    int changed = 0;
+    enum sg_err err = sg_db_runf(env, o->svc.db, &changed,
+        "UPDATE sagas SET current_step = ?, compensation = ? WHERE withdrawal_id = ?"
+        " AND current_step = ?", "tttt", sg_step_name(next), compensation, w->withdrawal_id,
+        sg_step_name(w->step));
+    if (err == SG_OK && changed != 1) return SG_ERR_INVALID;
+    if (err == SG_OK) err = command(o, w, cmd, now);
+    if (err != SG_OK) return err;
+    sg_trace(env, "step wid=%s %s->%s", w->withdrawal_id, sg_step_name(w->step),
+             sg_step_name(next));
+    w->step = next;
+    return SG_OK;
+}
+
+/* What an answer asks for: the status and step it requires, then either a new status
+ * (to != SG_STATUS_NONE) or the next step and its command. */
+struct answer_rule {
     enum sg_event_type type;
-    enum sg_status from, to;
+    enum sg_status status;
+    enum sg_step step;
+    enum sg_status to;
+    enum sg_step next;
+    enum sg_event_type cmd;
+    const char *compensation;
 };
 
-static const struct decision_rule rules[] = {
-    {SG_EVT_IDENTITY_VERIFIED, SG_STATUS_REQUESTED, SG_STATUS_IN_PROGRESS},
-    {SG_EVT_IDENTITY_REJECTED, SG_STATUS_REQUESTED, SG_STATUS_FAILED},
-    {SG_EVT_RISK_APPROVED, SG_STATUS_IN_PROGRESS, SG_STATUS_COMPLETED},
-    {SG_EVT_RISK_REJECTED, SG_STATUS_IN_PROGRESS, SG_STATUS_FAILED},
+static const struct answer_rule rules[] = {
+    {SG_EVT_IDENTITY_VERIFIED, SG_STATUS_REQUESTED, SG_STEP_IDENTITY_CHECK,
+     SG_STATUS_IN_PROGRESS, SG_STEP_RISK_CHECK, SG_EVT_RISK_CHECK_REQUESTED, ""},
+    {SG_EVT_IDENTITY_REJECTED, SG_STATUS_REQUESTED, SG_STEP_IDENTITY_CHECK, SG_STATUS_FAILED,
+     SG_STEP_DONE, SG_EVT_COUNT, ""},
+    {SG_EVT_RISK_APPROVED, SG_STATUS_IN_PROGRESS, SG_STEP_RISK_CHECK, SG_STATUS_NONE,
+     SG_STEP_LEDGER_HOLD, SG_EVT_PLACE_HOLD, ""},
+    {SG_EVT_RISK_REJECTED, SG_STATUS_IN_PROGRESS, SG_STEP_RISK_CHECK, SG_STATUS_FAILED,
+     SG_STEP_DONE, SG_EVT_COUNT, ""},
+    {SG_EVT_HOLD_PLACED, SG_STATUS_IN_PROGRESS, SG_STEP_LEDGER_HOLD, SG_STATUS_NONE,
+     SG_STEP_PAYOUT, SG_EVT_PAYOUT_REQUESTED, ""},
+    {SG_EVT_HOLD_REJECTED, SG_STATUS_IN_PROGRESS, SG_STEP_LEDGER_HOLD, SG_STATUS_FAILED,
+     SG_STEP_DONE, SG_EVT_COUNT, ""},
+    {SG_EVT_PAYOUT_SUCCEEDED, SG_STATUS_IN_PROGRESS, SG_STEP_PAYOUT, SG_STATUS_NONE,
+     SG_STEP_SETTLE, SG_EVT_SETTLE_HOLD, ""},
+    {SG_EVT_PAYOUT_FAILED, SG_STATUS_IN_PROGRESS, SG_STEP_PAYOUT, SG_STATUS_NONE,
+     SG_STEP_RELEASE, SG_EVT_RELEASE_HOLD, "payout_failed"},
+    {SG_EVT_HOLD_SETTLED, SG_STATUS_IN_PROGRESS, SG_STEP_SETTLE, SG_STATUS_COMPLETED,
+     SG_STEP_DONE, SG_EVT_COUNT, ""},
+    /* to: FAILED "payout_failed" or CANCELED by the saga's compensation (apply_rule) */
+    {SG_EVT_HOLD_RELEASED, SG_STATUS_IN_PROGRESS, SG_STEP_RELEASE, SG_STATUS_FAILED,
+     SG_STEP_DONE, SG_EVT_COUNT, ""},
 };
+
+static const struct answer_rule *rule_of(enum sg_event_type t)
+{
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (rules[i].type == t) return &rules[i];
+    return NULL;
+}
+
+/* Whether w may take the answer. The planted bugs loosen the guards they name. */
+static bool guard(const struct sg_orch *o, const struct answer_rule *r, const struct sg_wrow *w,
+                  bool force)
+{
+    if (force) return w->status != r->to; /* unguarded-status: anything but a repeat */
+    if (w->status != r->status) return false;
+    /* PLANTED BUG settle-after-release: a late HoldPlaced continues a compensating saga. */
+    if (r->type == SG_EVT_HOLD_PLACED && w->step == SG_STEP_RELEASE &&
+        sg_bug_on(o->svc.cfg->bugs, SG_BUG_SETTLE_AFTER_RELEASE))
+        return true;
+    return w->step == r->step;
+}
+
+static enum sg_err apply_rule(struct sg_orch *o, struct sg_wrow *w, const struct answer_rule *r,
+                              const SgEvent *ev, bool force)
+{
+    int64_t now = o->svc.env->now_wall_ns(o->svc.env->ctx);
+    uint64_t bugs = o->svc.cfg->bugs;
+    enum sg_status to = r->to;
+    const char *reason = sg_event_reason(ev);
+    if (r->type == SG_EVT_RISK_REJECTED && sg_bug_on(bugs, SG_BUG_IGNORE_RISK_REJECT)) {
+        to = SG_STATUS_COMPLETED; /* PLANTED BUG ignore-risk-reject */
+        reason = "";
+    }
+    if (r->type == SG_EVT_HOLD_RELEASED) {
+        bool canceled = strcmp(w->compensation, "deadline") == 0;
+        to = canceled ? SG_STATUS_CANCELED : SG_STATUS_FAILED;
+        reason = canceled ? "saga deadline exceeded" : "payout_failed";
+    }
+    if (to == SG_STATUS_NONE) return advance(o, w, r->next, r->compensation, r->cmd, now);
+    enum sg_err err = transition(o, w, to, reason, ev->event_id, now, force);
+    if (err == SG_OK && r->cmd != SG_EVT_COUNT && to == SG_STATUS_IN_PROGRESS)
+        err = command(o, w, r->cmd, now);
+    return err;
+}
 
 enum sg_err sg_orch_consume(void *ctx, struct sg_db *db, const SgRecord *rec, const SgEvent *ev,
                             enum sg_inbox_result *result)
@@ -90,37 +193,22 @@ enum sg_err sg_orch_consume(void *ctx, struct sg_db *db, const SgRecord *rec, co
     struct sg_orch *o = ctx;
     SG_ASSERT(o->svc.env, db == o->svc.db);
     enum sg_event_type t = sg_event_type_of(ev);
-    const struct decision_rule *rule = NULL;
-    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
-        if (rules[i].type == t) rule = &rules[i];
+    const struct answer_rule *rule = rule_of(t);
     *result = SG_INBOX_REJECTED;
     if (!rule) return SG_OK;
-    uint64_t bugs = o->svc.cfg->bugs;
-    enum sg_status to = rule->to;
-    const char *reason = sg_event_reason(ev);
-    if (t == SG_EVT_RISK_REJECTED && sg_bug_on(bugs, SG_BUG_IGNORE_RISK_REJECT)) {
-        to = SG_STATUS_COMPLETED; /* PLANTED BUG ignore-risk-reject */
-        reason = "";
-    }
     /* PLANTED BUG unguarded-status: identity results skip the saga's state guard. */
-    bool force = sg_bug_on(bugs, SG_BUG_UNGUARDED_STATUS) &&
+    bool force = sg_bug_on(o->svc.cfg->bugs, SG_BUG_UNGUARDED_STATUS) &&
                  (t == SG_EVT_IDENTITY_VERIFIED || t == SG_EVT_IDENTITY_REJECTED);
     struct sg_wrow w;
     enum sg_err err = sg_orch_load(o, sg_event_withdrawal_id(ev), &w);
     *result = SG_INBOX_IGNORED;
     if (err == SG_ERR_NOT_FOUND) return SG_OK;
     if (err != SG_OK) return err;
-    if (w.status != rule->from && !(force && w.status != to)) {
+    if (!guard(o, rule, &w, force)) {
         o->stats.ignored++; /* out of state or after a terminal state */
         return SG_OK;
     }
-    int64_t now = o->svc.env->now_wall_ns(o->svc.env->ctx);
-    err = transition(o, &w, to, reason, ev->event_id, now, force);
-    if (err == SG_OK && to == SG_STATUS_IN_PROGRESS) {
-        struct sg_event_fields f = {w.withdrawal_id, w.user_id, w.asset, w.amount_minor,
-                                    w.destination_addr, "", NULL};
-        err = sg_outbox_put(o->svc.env, db, SG_EVT_RISK_CHECK_REQUESTED, &f, w.trace_id, now);
-    }
+    err = apply_rule(o, &w, rule, ev, force);
     if (err == SG_ERR_INVALID) return SG_OK; /* refused transition: IGNORED */
     if (err == SG_OK) *result = SG_INBOX_APPLIED;
     return err;
@@ -160,9 +248,23 @@ enum sg_err sg_orch_on_deadline(struct sg_orch *o, int64_t saga_id)
         sg_orch_arm_deadline(o, saga_id, w.deadline_ns);
         return SG_OK;
     }
-    if (err == SG_OK)
+    /* Past the deadline: before any money moved, cancel; with a hold that may be placed
+     * and no payout sent, compensate first (release, then CANCELED on HoldReleased); once
+     * the payout is sent the saga waits for the rail and the ledger, which always answer. */
+    bool before_money = err == SG_OK && (sg_status_terminal(w.status) ||
+                                         w.step <= SG_STEP_RISK_CHECK);
+    /* PLANTED BUG deadline-no-release: the hold is forgotten; the saga just cancels. */
+    bool forget = err == SG_OK && w.step == SG_STEP_LEDGER_HOLD &&
+                  sg_bug_on(o->svc.cfg->bugs, SG_BUG_DEADLINE_NO_RELEASE);
+    if (err == SG_OK && (before_money || forget)) {
         err = transition(o, &w, SG_STATUS_CANCELED, "saga deadline exceeded", "", now,
                          mutable_terminal);
+    } else if (err == SG_OK && w.step == SG_STEP_LEDGER_HOLD) {
+        err = advance(o, &w, SG_STEP_RELEASE, "deadline", SG_EVT_RELEASE_HOLD, now);
+    } else if (err == SG_OK) {
+        sg_db_rollback(o->svc.db);
+        return SG_OK;
+    }
     if (err == SG_OK && sg_db_commit(env, o->svc.db) == SG_OK) return sg_service_committed(&o->svc);
     /* An I/O failure (or a COMMIT of unknown outcome): look again a little later; the
      * next attempt finds the saga terminal if the commit did land. */

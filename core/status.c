@@ -52,3 +52,30 @@ const char *sg_saga_step_of(enum sg_status s)
 {
     return s < SG_STATUS_COUNT ? steps[s] : "?";
 }
+
+static const char *const step_names[SG_STEP_COUNT] = {
+    "IDENTITY_CHECK", "RISK_CHECK", "LEDGER_HOLD", "PAYOUT", "SETTLE", "RELEASE", "DONE"};
+
+const char *sg_step_name(enum sg_step s)
+{
+    return s < SG_STEP_COUNT ? step_names[s] : "?";
+}
+
+enum sg_step sg_step_parse(const char *s)
+{
+    for (int i = 0; i < SG_STEP_COUNT; i++)
+        if (strcmp(step_names[i], s) == 0) return (enum sg_step)i;
+    return SG_STEP_COUNT;
+}
+
+bool sg_step_agrees(enum sg_status s, enum sg_step step)
+{
+    switch (s) {
+    case SG_STATUS_REQUESTED: return step == SG_STEP_IDENTITY_CHECK;
+    case SG_STATUS_IN_PROGRESS: return step >= SG_STEP_RISK_CHECK && step <= SG_STEP_RELEASE;
+    case SG_STATUS_COMPLETED:
+    case SG_STATUS_FAILED:
+    case SG_STATUS_CANCELED: return step == SG_STEP_DONE;
+    default: return false;
+    }
+}

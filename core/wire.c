@@ -37,6 +37,16 @@ static const struct event_desc events[SG_EVT_COUNT] = {
                                      CASE(RISK_CHECK_REQUESTED)},
     [SG_EVT_RISK_APPROVED] = {"RiskApproved", "evt.risk", CASE(RISK_APPROVED)},
     [SG_EVT_RISK_REJECTED] = {"RiskRejected", "evt.risk", CASE(RISK_REJECTED)},
+    [SG_EVT_PLACE_HOLD] = {"PlaceHold", "cmd.ledger", CASE(PLACE_HOLD)},
+    [SG_EVT_HOLD_PLACED] = {"HoldPlaced", "evt.ledger", CASE(HOLD_PLACED)},
+    [SG_EVT_HOLD_REJECTED] = {"HoldRejected", "evt.ledger", CASE(HOLD_REJECTED)},
+    [SG_EVT_SETTLE_HOLD] = {"SettleHold", "cmd.ledger", CASE(SETTLE_HOLD)},
+    [SG_EVT_HOLD_SETTLED] = {"HoldSettled", "evt.ledger", CASE(HOLD_SETTLED)},
+    [SG_EVT_RELEASE_HOLD] = {"ReleaseHold", "cmd.ledger", CASE(RELEASE_HOLD)},
+    [SG_EVT_HOLD_RELEASED] = {"HoldReleased", "evt.ledger", CASE(HOLD_RELEASED)},
+    [SG_EVT_PAYOUT_REQUESTED] = {"PayoutRequested", "cmd.payout", CASE(PAYOUT_REQUESTED)},
+    [SG_EVT_PAYOUT_SUCCEEDED] = {"PayoutSucceeded", "evt.payout", CASE(PAYOUT_SUCCEEDED)},
+    [SG_EVT_PAYOUT_FAILED] = {"PayoutFailed", "evt.payout", CASE(PAYOUT_FAILED)},
 };
 #undef CASE
 
@@ -70,8 +80,19 @@ const SgWithdrawalRef *sg_event_ref(const SgEvent *ev)
         return ev->verify_identity_requested->withdrawal;
     case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_RISK_CHECK_REQUESTED:
         return ev->risk_check_requested->withdrawal;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_PLACE_HOLD: return ev->place_hold->withdrawal;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_SETTLE_HOLD: return ev->settle_hold->withdrawal;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_RELEASE_HOLD: return ev->release_hold->withdrawal;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_PAYOUT_REQUESTED:
+        return ev->payout_requested->withdrawal;
     default: return NULL;
     }
+}
+
+const char *sg_event_payout_key(const SgEvent *ev)
+{
+    if (ev->payload_case != CBSAGA__EVENTS__V1__EVENT__PAYLOAD_PAYOUT_REQUESTED) return "";
+    return ev->payout_requested->idempotency_key;
 }
 
 const char *sg_event_withdrawal_id(const SgEvent *ev)
@@ -95,6 +116,13 @@ const char *sg_event_withdrawal_id(const SgEvent *ev)
         return ev->risk_approved->withdrawal_id;
     case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_RISK_REJECTED:
         return ev->risk_rejected->withdrawal_id;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_HOLD_PLACED: return ev->hold_placed->withdrawal_id;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_HOLD_REJECTED: return ev->hold_rejected->withdrawal_id;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_HOLD_SETTLED: return ev->hold_settled->withdrawal_id;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_HOLD_RELEASED: return ev->hold_released->withdrawal_id;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_PAYOUT_SUCCEEDED:
+        return ev->payout_succeeded->withdrawal_id;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_PAYOUT_FAILED: return ev->payout_failed->withdrawal_id;
     default: return "";
     }
 }
@@ -110,15 +138,18 @@ const char *sg_event_reason(const SgEvent *ev)
         return ev->identity_rejected->reason;
     case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_RISK_REJECTED:
         return ev->risk_rejected->reason;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_HOLD_REJECTED: return ev->hold_rejected->reason;
+    case CBSAGA__EVENTS__V1__EVENT__PAYLOAD_PAYOUT_FAILED: return ev->payout_failed->reason;
     default: return "";
     }
 }
 
-/* All payload messages share one of three shapes; build into a union of them. */
+/* All payload messages share one of three shapes (and PayoutRequested its own); build into a union of them. */
 union payload {
     Cbsaga__Events__V1__WithdrawalRequested requested;
     Cbsaga__Events__V1__WithdrawalFailed with_reason;      /* id + reason */
     Cbsaga__Events__V1__WithdrawalInProgress id_only;      /* id */
+    Cbsaga__Events__V1__PayoutRequested payout;            /* ref + idempotency key */
 };
 
 static void fill_payload(enum sg_event_type t, const struct sg_event_fields *f,
@@ -133,31 +164,48 @@ static void fill_payload(enum sg_event_type t, const struct sg_event_fields *f,
     ref->destination_addr = (char *)f->destination_addr;
     ev->payload_case = events[t].pcase;
     switch (t) {
+    case SG_EVT_PAYOUT_REQUESTED:
+        cbsaga__events__v1__payout_requested__init(&p->payout);
+        p->payout.withdrawal = ref;
+        p->payout.idempotency_key = (char *)(f->idempotency_key ? f->idempotency_key : "");
+        ev->payout_requested = &p->payout;
+        break;
     case SG_EVT_WITHDRAWAL_REQUESTED:
     case SG_EVT_VERIFY_IDENTITY_REQUESTED:
     case SG_EVT_RISK_CHECK_REQUESTED:
+    case SG_EVT_PLACE_HOLD:
+    case SG_EVT_SETTLE_HOLD:
+    case SG_EVT_RELEASE_HOLD: {
+        /* The ref-carrying messages have one layout; each descriptor is set. */
+        static const ProtobufCMessageDescriptor *const d[SG_EVT_COUNT] = {
+            [SG_EVT_WITHDRAWAL_REQUESTED] = &cbsaga__events__v1__withdrawal_requested__descriptor,
+            [SG_EVT_VERIFY_IDENTITY_REQUESTED] =
+                &cbsaga__events__v1__verify_identity_requested__descriptor,
+            [SG_EVT_RISK_CHECK_REQUESTED] = &cbsaga__events__v1__risk_check_requested__descriptor,
+            [SG_EVT_PLACE_HOLD] = &cbsaga__events__v1__place_hold__descriptor,
+            [SG_EVT_SETTLE_HOLD] = &cbsaga__events__v1__settle_hold__descriptor,
+            [SG_EVT_RELEASE_HOLD] = &cbsaga__events__v1__release_hold__descriptor};
         cbsaga__events__v1__withdrawal_requested__init(&p->requested);
+        p->requested.base.descriptor = d[t];
         p->requested.withdrawal = ref;
-        /* The three ref-carrying messages have one layout; each descriptor is set. */
-        if (t == SG_EVT_VERIFY_IDENTITY_REQUESTED)
-            p->requested.base.descriptor = &cbsaga__events__v1__verify_identity_requested__descriptor;
-        if (t == SG_EVT_RISK_CHECK_REQUESTED)
-            p->requested.base.descriptor = &cbsaga__events__v1__risk_check_requested__descriptor;
         ev->withdrawal_requested = &p->requested;
         break;
+    }
     case SG_EVT_WITHDRAWAL_FAILED:
     case SG_EVT_WITHDRAWAL_CANCELED:
     case SG_EVT_IDENTITY_REJECTED:
-    case SG_EVT_RISK_REJECTED: {
-        static const ProtobufCMessageDescriptor *const d[] = {
-            &cbsaga__events__v1__withdrawal_failed__descriptor,
-            &cbsaga__events__v1__withdrawal_canceled__descriptor,
-            &cbsaga__events__v1__identity_rejected__descriptor,
-            &cbsaga__events__v1__risk_rejected__descriptor};
-        int k = t == SG_EVT_WITHDRAWAL_FAILED ? 0 : t == SG_EVT_WITHDRAWAL_CANCELED ? 1
-              : t == SG_EVT_IDENTITY_REJECTED ? 2 : 3;
+    case SG_EVT_RISK_REJECTED:
+    case SG_EVT_HOLD_REJECTED:
+    case SG_EVT_PAYOUT_FAILED: {
+        static const ProtobufCMessageDescriptor *const d[SG_EVT_COUNT] = {
+            [SG_EVT_WITHDRAWAL_FAILED] = &cbsaga__events__v1__withdrawal_failed__descriptor,
+            [SG_EVT_WITHDRAWAL_CANCELED] = &cbsaga__events__v1__withdrawal_canceled__descriptor,
+            [SG_EVT_IDENTITY_REJECTED] = &cbsaga__events__v1__identity_rejected__descriptor,
+            [SG_EVT_RISK_REJECTED] = &cbsaga__events__v1__risk_rejected__descriptor,
+            [SG_EVT_HOLD_REJECTED] = &cbsaga__events__v1__hold_rejected__descriptor,
+            [SG_EVT_PAYOUT_FAILED] = &cbsaga__events__v1__payout_failed__descriptor};
         cbsaga__events__v1__withdrawal_failed__init(&p->with_reason);
-        p->with_reason.base.descriptor = d[k];
+        p->with_reason.base.descriptor = d[t];
         p->with_reason.withdrawal_id = id;
         p->with_reason.reason = reason;
         ev->withdrawal_failed = &p->with_reason;
@@ -168,7 +216,11 @@ static void fill_payload(enum sg_event_type t, const struct sg_event_fields *f,
             [SG_EVT_WITHDRAWAL_IN_PROGRESS] = &cbsaga__events__v1__withdrawal_in_progress__descriptor,
             [SG_EVT_WITHDRAWAL_COMPLETED] = &cbsaga__events__v1__withdrawal_completed__descriptor,
             [SG_EVT_IDENTITY_VERIFIED] = &cbsaga__events__v1__identity_verified__descriptor,
-            [SG_EVT_RISK_APPROVED] = &cbsaga__events__v1__risk_approved__descriptor};
+            [SG_EVT_RISK_APPROVED] = &cbsaga__events__v1__risk_approved__descriptor,
+            [SG_EVT_HOLD_PLACED] = &cbsaga__events__v1__hold_placed__descriptor,
+            [SG_EVT_HOLD_SETTLED] = &cbsaga__events__v1__hold_settled__descriptor,
+            [SG_EVT_HOLD_RELEASED] = &cbsaga__events__v1__hold_released__descriptor,
+            [SG_EVT_PAYOUT_SUCCEEDED] = &cbsaga__events__v1__payout_succeeded__descriptor};
         SG_ASSERT_PURE(d[t] != NULL);
         cbsaga__events__v1__withdrawal_in_progress__init(&p->id_only);
         p->id_only.base.descriptor = d[t];

@@ -36,6 +36,16 @@ enum sg_event_type {
     SG_EVT_RISK_CHECK_REQUESTED,
     SG_EVT_RISK_APPROVED,
     SG_EVT_RISK_REJECTED,
+    SG_EVT_PLACE_HOLD,
+    SG_EVT_HOLD_PLACED,
+    SG_EVT_HOLD_REJECTED,
+    SG_EVT_SETTLE_HOLD,
+    SG_EVT_HOLD_SETTLED,
+    SG_EVT_RELEASE_HOLD,
+    SG_EVT_HOLD_RELEASED,
+    SG_EVT_PAYOUT_REQUESTED,
+    SG_EVT_PAYOUT_SUCCEEDED,
+    SG_EVT_PAYOUT_FAILED,
     SG_EVT_COUNT,
 };
 
@@ -49,6 +59,7 @@ struct sg_event_fields {
     const char *reason;          /* rejected, failed, canceled */
     const char *aggregate_id;    /* the message key; NULL: withdrawal_id (always, but for
                                     the planted bug wrong-key) */
+    const char *idempotency_key; /* PayoutRequested: the rail's de-duplication key */
 };
 
 const char *sg_event_name(enum sg_event_type t);
@@ -59,8 +70,11 @@ enum sg_event_type sg_event_type_of(const SgEvent *ev);
 const char *sg_event_withdrawal_id(const SgEvent *ev);
 /* The reason an event's payload carries ("" when none). */
 const char *sg_event_reason(const SgEvent *ev);
-/* The withdrawal reference of a command (VerifyIdentity/RiskCheck/Requested) or NULL. */
+/* The withdrawal reference of a command (VerifyIdentity/RiskCheck/Requested, the ledger's
+ * and the payout's commands) or NULL. */
 const SgWithdrawalRef *sg_event_ref(const SgEvent *ev);
+/* PayoutRequested's idempotency key ("" for any other event or when unset). */
+const char *sg_event_payout_key(const SgEvent *ev);
 
 /* Packs an Event into a malloc'ed buffer (*out, caller frees). */
 SG_MUST_USE enum sg_err sg_event_pack(enum sg_event_type t, const struct sg_event_fields *f,

@@ -437,7 +437,7 @@ static bool bad_node(struct sg_walker *w, const yaml_event_t *v, const char *tex
                      bool clients_ok)
 {
     return sg_walk_fail(w, v->start_mark, "%s: '%.40s' is not a node (broker, orchestrator,"
-                        " identity, risk%s)", w->key, text, clients_ok ? ", clients" : "");
+                        " identity, risk, ledger, payout%s)", w->key, text, clients_ok ? ", clients" : "");
 }
 
 static bool set_kind(struct sg_walker *w, struct sched_spec *spec, const yaml_event_t *v,
@@ -463,7 +463,7 @@ static bool set_kind(struct sg_walker *w, struct sched_spec *spec, const yaml_ev
     } else if (kind == SG_SCHED_CRASH) {
         if (!parse_node(text, false, &spec->f.a))
             return sg_walk_fail(w, v->start_mark, "%s: '%.40s' is not a node (broker,"
-                                " orchestrator, identity, risk, all)", w->key, text);
+                                " orchestrator, identity, risk, ledger, payout, all)", w->key, text);
     } else if (kind != SG_SCHED_ONEWAY) {
         if (!parse_node(text, clients_ok, &spec->f.a)) return bad_node(w, v, text, clients_ok);
     } else {

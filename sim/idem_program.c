@@ -409,7 +409,8 @@ static void judge_end(struct prog *p)
     for (int r = 0; r < SG_ROLE_COUNT; r++) sg_world_stop(p->w, (enum sg_role)r);
     struct sg_check_input in = {
         .vfs_name = "sgsim", .orch_db = "/n1/orch.db", .identity_db = "/n2/identity.db",
-        .risk_db = "/n3/risk.db", .broker_db = "/n0/broker.db", .history = &p->hist,
+        .risk_db = "/n3/risk.db", .broker_db = "/n0/broker.db",
+        .ledger_db = "/n4/ledger.db", .payout_db = "/n5/payout.db", .history = &p->hist,
         .cfg = &p->cfg, .liveness = true};
     if (!sg_check_run(&in, &p->out->report)) {
         const struct sg_check_report *r = &p->out->report;

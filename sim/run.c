@@ -64,7 +64,8 @@ static void judge(struct sg_world *w, struct sg_workload *wl, const struct sg_ru
     for (int r = 0; r < SG_ROLE_COUNT; r++) sg_world_stop(w, (enum sg_role)r);
     struct sg_check_input in = {
         .vfs_name = "sgsim", .orch_db = "/n1/orch.db", .identity_db = "/n2/identity.db",
-        .risk_db = "/n3/risk.db", .broker_db = "/n0/broker.db", .history = &wl->history,
+        .risk_db = "/n3/risk.db", .broker_db = "/n0/broker.db",
+        .ledger_db = "/n4/ledger.db", .payout_db = "/n5/payout.db", .history = &wl->history,
         .cfg = &rc->cfg, .liveness = rc->heal_ns > 0, .skip_mask = rc->skip_invariants,
         .lease = lease_bounds(w, rc)};
     bool held = sg_check_run(&in, &out->report);

@@ -15,6 +15,8 @@ static const struct sg_crashpoint points[] = {
     {SG_ROLE_IDENTITY, "relay.after_ack"},  {SG_ROLE_IDENTITY, "consumer.after_effect"},
     {SG_ROLE_RISK, "relay.after_ack"},      {SG_ROLE_RISK, "consumer.after_effect"},
     {SG_ROLE_BROKER, "broker.after_append"},
+    {SG_ROLE_LEDGER, "relay.after_ack"},    {SG_ROLE_LEDGER, "consumer.after_effect"},
+    {SG_ROLE_PAYOUT, "relay.after_ack"},    {SG_ROLE_PAYOUT, "consumer.after_effect"},
     /* reached only with the planted bugs outbox-separate-tx and ack-before-commit */
     {SG_ROLE_ORCH, "orch.before_outbox"},   {SG_ROLE_ORCH, "orch.before_commit"},
 };

@@ -158,7 +158,8 @@ static const struct evref *publish(struct fx *f, int db, enum sg_event_type t, i
     e->type = t;
     e->wi = wi;
     snprintf(e->topic, sizeof e->topic, "cbsaga.%s", sg_event_route(t));
-    struct sg_event_fields ef = {w->wid, w->user, w->asset, w->amount, w->dest, reason, NULL};
+    struct sg_event_fields ef = {w->wid, w->user, w->asset, w->amount, w->dest, reason, NULL,
+                                 NULL};
     uint8_t *buf = NULL;
     size_t len = 0;
     enum sg_err err = sg_event_pack(t, &ef, e->id, w->trace, "2026-01-01T00:00:00.000Z", &buf,
@@ -382,7 +383,8 @@ static int teardown(void **state)
 static bool run(struct fx *f, bool liveness, struct sg_check_report *out)
 {
     struct sg_check_input in = {NULL, f->path[DB_ORCH], f->path[DB_IDENTITY], f->path[DB_RISK],
-                                f->path[DB_BROKER], &f->hist, &f->cfg, liveness, 0, f->lease};
+                                f->path[DB_BROKER], NULL, NULL, &f->hist, &f->cfg, liveness, 0,
+                                f->lease};
     bool ok = sg_check_run(&in, out);
     for (size_t i = 0; i < out->count && i < 6; i++)
         print_message("  %s %s\n", sg_inv_name(out->v[i].inv), out->v[i].summary);

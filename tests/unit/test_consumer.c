@@ -71,7 +71,7 @@ static void produce(struct simtest *t, const char *topic, const char *key, const
 static void produce_event(struct simtest *t, const char *topic, enum sg_event_type type,
                           const char *wid, const char *event_id)
 {
-    struct sg_event_fields f = {wid, ST_USER_A, "BTC", 1000, "addr", "", NULL};
+    struct sg_event_fields f = {wid, ST_USER_A, "BTC", 1000, "addr", "", NULL, NULL};
     uint8_t *buf = NULL;
     size_t len = 0;
     assert_int_equal(sg_event_pack(type, &f, event_id, "trace", "2025-11-25T00:00:00.000Z",

@@ -235,7 +235,7 @@ static void saga__ignores__decision_after_terminal(void **state)
 
     /* A second IdentityVerified with a fresh event id, as a rogue or replayed producer. */
     static const char event_id[] = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
-    struct sg_event_fields f = {wid, ST_USER_A, "BTC", 1000, "addr", "", NULL};
+    struct sg_event_fields f = {wid, ST_USER_A, "BTC", 1000, "addr", "", NULL, NULL};
     uint8_t *buf = NULL;
     size_t len = 0;
     assert_int_equal(sg_event_pack(SG_EVT_IDENTITY_VERIFIED, &f, event_id, "trace",

@@ -340,7 +340,7 @@ static void scenario__crash_until_all_poison_and_late_start__read_as_written(voi
     assert_int_equal(rc.start_at_ns[SG_ROLE_IDENTITY], 15000000000LL);
     assert_int_equal(rc.start_at_ns[SG_ROLE_BROKER], -1);
     expect_error("scheduled:\n  - {at: 1s, until: 2s, crash: everyone}\n", "2:32",
-                 "'everyone' is not a node (broker, orchestrator, identity, risk, all)");
+                 "'everyone' is not a node (broker, orchestrator, identity, risk, ledger, payout, all)");
     expect_error("scheduled:\n  - {at: 1s, poison: cbsaga.cmd.nothing}\n", "2:22",
                  "'cbsaga.cmd.nothing' is not a topic");
     expect_error("scheduled:\n  - {at: 1s, poison: cbsaga.cmd.risk, partition: 7}\n", "2:6",
