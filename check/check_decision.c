@@ -30,15 +30,18 @@ static const char *shown(const struct ck_decision *d)
 }
 
 /* A FAILED withdrawal that both decisions approved failed in the money half: the ledger
- * rejected its hold ("insufficient_funds") or the rail failed its payout ("payout_failed"). */
-static bool money_failure(const struct ck_world *w, const struct ck_wd *wd)
+ * rejected its hold ("insufficient_funds") or the rail failed its payout ("payout_failed",
+ * a pure function of the withdrawal id like the decisions: recomputed). */
+static bool money_failure(const struct ck_ctx *c, const struct ck_wd *wd)
 {
-    const struct ck_money *m = &w->money;
+    const struct ck_money *m = &c->w->money;
     if (!m->judged) return false;
     const struct ck_hold *h = ck_money_find(m->hold, m->n_hold, sizeof *m->hold, wd->id);
     const struct ck_paid *p = ck_money_find(m->paid, m->n_paid, sizeof *m->paid, wd->id);
     if (strcmp(wd->reason, "insufficient_funds") == 0) return h && !strcmp(h->state, "REJECTED");
-    if (strcmp(wd->reason, "payout_failed") == 0) return p && !strcmp(p->outcome, "FAILED");
+    if (strcmp(wd->reason, "payout_failed") != 0) return false;
+    if (c->in->cfg) return !sg_decide_payout(c->in->cfg, wd->id).approved; /* recomputed */
+    return p && !strcmp(p->outcome, "FAILED");
     return false;
 }
 
@@ -52,7 +55,7 @@ static void i7_withdrawal(struct ck_ctx *c, const struct ck_wd *wd)
                      wd->id, shown(idd), shown(rd));
     if (wd->status == SG_STATUS_FAILED) {
         const struct ck_decision *rej = rejected(idd) ? idd : rejected(rd) ? rd : NULL;
-        if (!rej && money_failure(c->w, wd)) return;
+        if (!rej && money_failure(c, wd)) return;
         if (!rej)
             ck_violation(c, SG_I7, wd->id, "withdrawal %s FAILED ('%s') but no decision"
                          " rejected it (identity %s, risk %s)", wd->id, wd->reason,

@@ -115,7 +115,7 @@ static int parse(int argc, char **argv, struct sg_live_opts *o, char **bug_names
             *bug_names = append_name(*bug_names, val);
         } else if (strcmp(a, "--role") == 0) {
             int r = parse_role(val);
-            if (r < 0) return bad("unknown role (broker, orchestrator, identity, risk)", val);
+            if (r < 0) return bad("unknown role (broker, orchestrator, identity, risk, ledger, payout)", val);
             o->role = (enum sg_role)r;
         } else if (strcmp(a, "--rate") == 0 || strcmp(a, "--clients") == 0 ||
                    strcmp(a, "--dup-rate") == 0 || strcmp(a, "--seed") == 0) {

@@ -39,7 +39,7 @@ static const struct sg_bug_info bugs[SG_BUG_COUNT] = {
         "an undecodable record fails the batch forever and stops the consumer (reference)"},
     [SG_BUG_ACK_BEFORE_COMMIT] = {"ack-before-commit", 9, "default",
         "CreateWithdrawal answers OK before its transaction commits"},
-    [SG_BUG_JOURNAL_NORMAL] = {"journal-normal", 9, "power-loss",
+    [SG_BUG_JOURNAL_NORMAL] = {"journal-normal", 9, "crash-storm",
         "the orchestrator's database uses journal_mode=DELETE with synchronous=NORMAL"},
     [SG_BUG_DROP_TRACE] = {"drop-trace", 10, "default",
         "identity and risk emit their decisions under a new trace id"},

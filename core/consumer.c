@@ -145,7 +145,7 @@ static enum sg_err apply_one(struct sg_consumer *c, const SgRecord *rec)
     bool dedup = !sg_bug_on(c->cfg->bugs, SG_BUG_NO_INBOX_DEDUP) && !c->no_dedup;
     if (dedup && inbox_has(c, key, &err)) {
         c->stats.duplicates++;
-        sg_trace(c->env, "consume duplicate %s", key);
+        sg_trace(c->env, "consume duplicate %s %s", ev->event_type, key);
     } else if (err == SG_OK) {
         enum sg_inbox_result result = SG_INBOX_REJECTED;
         err = c->fn(c->fn_ctx, c->db, rec, ev, &result);

@@ -98,20 +98,23 @@ static bool judge(const struct sg_live_opts *o, struct sg_chaos_result *r, char 
     bool ok = sg_live_load_write_history(&r->load, hist);
     if (!ok) snprintf(err, cap, "cannot write %s", hist);
     ok = ok && sg_history_load_json(hist, &h, err, cap); /* the format the checker reads */
-    char *dbs[4] = {sg_live_path(o->data_dir, "orchestrator", "orch.db"),
+    char *dbs[6] = {sg_live_path(o->data_dir, "orchestrator", "orch.db"),
                     sg_live_path(o->data_dir, "identity", "identity.db"),
                     sg_live_path(o->data_dir, "risk", "risk.db"),
-                    sg_live_path(o->data_dir, "broker", "broker.db")};
+                    sg_live_path(o->data_dir, "broker", "broker.db"),
+                    sg_live_path(o->data_dir, "ledger", "ledger.db"),
+                    sg_live_path(o->data_dir, "payout", "payout.db")};
     struct sg_config cfg;
     sg_live_config(&cfg, o->bugs);
     if (ok) {
         struct sg_check_input in = {.vfs_name = NULL, .orch_db = dbs[0], .identity_db = dbs[1],
-                                    .risk_db = dbs[2], .broker_db = dbs[3], .history = &h,
+                                    .risk_db = dbs[2], .broker_db = dbs[3],
+                                    .ledger_db = dbs[4], .payout_db = dbs[5], .history = &h,
                                     .cfg = &cfg, .liveness = true};
         r->ok = sg_check_run(&in, &r->report) && r->restarts_failed == 0;
         r->judged = true;
     }
-    for (int i = 0; i < 4; i++) free(dbs[i]);
+    for (int i = 0; i < 6; i++) free(dbs[i]);
     sg_history_deinit(&h);
     free(hist);
     return ok;

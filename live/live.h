@@ -5,7 +5,8 @@
  * node.log with one JSON line per trace record, pid while the node runs, lock held with
  * flock(2) for the node's whole life) and DIR/live.conf (the ports that `live up` chose,
  * so every later command finds the nodes). Node ports are base_port + 1 + node id
- * (default base 9100: broker 9101, orchestrator 9102, identity 9103, risk 9104); the
+ * (default base 9100: broker 9101, orchestrator 9102, identity 9103, risk 9104, ledger
+ * 9105, payout 9106); the
  * orchestrator also serves gRPC (default 127.0.0.1:9000).
  *
  * Entry points, each returning a process exit code (0 ok, 1 failure, 2 bad usage/input):

@@ -27,7 +27,7 @@
 #include <uv.h>
 
 enum {
-    SG_NET_PEERS = 4,                 /* broker, orchestrator, identity, risk */
+    SG_NET_PEERS = 6,                 /* broker, orchestrator, identity, risk, ledger, payout */
     SG_NET_FRAME_MAX = 16 << 20,
     SG_NET_PENDING_MAX = 4 << 20,
 };

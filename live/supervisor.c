@@ -29,8 +29,8 @@
 
 enum { UP_TIMEOUT_MS = 15000, DOWN_TIMEOUT_MS = 10000, POLL_MS = 20 };
 
-static const enum sg_role start_order[SG_ROLE_COUNT] = {SG_ROLE_BROKER, SG_ROLE_IDENTITY,
-                                                        SG_ROLE_RISK, SG_ROLE_ORCH};
+static const enum sg_role start_order[SG_ROLE_COUNT] = {
+    SG_ROLE_BROKER, SG_ROLE_IDENTITY, SG_ROLE_RISK, SG_ROLE_LEDGER, SG_ROLE_PAYOUT, SG_ROLE_ORCH};
 
 void sg_live_sleep_ms(unsigned ms)
 {

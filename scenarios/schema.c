@@ -283,8 +283,73 @@ static const struct sg_key services_keys[] = {
     RATIO("identity_reject", struct sg_config, identity_reject_num, identity_reject_den),
     RATIO("risk_reject", struct sg_config, risk_reject_num, risk_reject_den),
     CUSTOM("risk_limits", set_risk_limits),
+    RATIO("payout_fail", struct sg_config, payout_fail_num, payout_fail_den),
 };
 static const struct sg_table services_table = TABLE(services_keys);
+
+/* ---- accounts (the ledger's opening balances) ---- */
+
+#define BALANCE_MAX 1000000000000000LL /* 10^15 minor units per account */
+
+static bool set_default_balance(struct sg_walker *w, const struct sg_key *k, void *target,
+                                const yaml_event_t *v)
+{
+    (void)k;
+    struct sg_config *cfg = target;
+    uint64_t n = 0;
+    if (!sg_walk_whole(w, v, 0, BALANCE_MAX, &n)) return false;
+    cfg->default_balance_minor = (int64_t)n;
+    return true;
+}
+
+/* users: {UUID: balance, ...}: these users' accounts open with their own balance. */
+static bool set_account_users(struct sg_walker *w, const struct sg_key *k, void *target,
+                              const yaml_event_t *v)
+{
+    (void)k;
+    struct sg_config *cfg = target;
+    if (!sg_walk_expect(w, v, YAML_MAPPING_START_EVENT)) return false;
+    char where[SG_WALK_KEY_LEN];
+    snprintf(where, sizeof where, "%s", w->key);
+    cfg->account_count = 0;
+    for (;;) {
+        yaml_event_t key;
+        if (!sg_walk_next(w, &key)) return false;
+        if (key.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&key);
+            return true;
+        }
+        const char *text = sg_walk_scalar(w, &key, false);
+        char id[37];
+        bool ok = text != NULL;
+        if (ok && !parse_uuid(text, id))
+            ok = sg_walk_fail(w, key.start_mark, "%s: '%.40s' is not a UUID (8-4-4-4-12 hex"
+                              " digits)", where, text);
+        for (size_t i = 0; ok && i < cfg->account_count; i++)
+            if (strcmp(cfg->accounts[i].user_id, id) == 0)
+                ok = sg_walk_fail(w, key.start_mark, "duplicate key '%s' in %s", text, where);
+        if (ok && cfg->account_count == SG_ACCOUNT_MAX)
+            ok = sg_walk_fail(w, key.start_mark, "%s: at most %d users", where, SG_ACCOUNT_MAX);
+        if (ok) sg_walk_set_key(w, where, ".", text);
+        yaml_event_delete(&key);
+        if (!ok) return false;
+        yaml_event_t value;
+        if (!sg_walk_next(w, &value)) return false;
+        uint64_t n = 0;
+        ok = sg_walk_whole(w, &value, 0, BALANCE_MAX, &n);
+        yaml_event_delete(&value);
+        if (!ok) return false;
+        struct sg_account_seed *a = &cfg->accounts[cfg->account_count++];
+        memcpy(a->user_id, id, sizeof id);
+        a->balance_minor = (int64_t)n;
+    }
+}
+
+static const struct sg_key accounts_keys[] = {
+    CUSTOM("default_balance", set_default_balance),
+    CUSTOM("users", set_account_users),
+};
+static const struct sg_table accounts_table = TABLE(accounts_keys);
 
 /* ---- faults ---- */
 
@@ -835,7 +900,7 @@ static bool set_phases(struct sg_walker *w, const struct sg_key *k, void *target
 static bool parse_invariant(const char *s, uint32_t *n_out)
 {
     uint64_t n = 0;
-    if (s[0] != 'I' || sg_value_whole(s + 1, &n) != NULL || n < SG_I1 || n > SG_I10)
+    if (s[0] != 'I' || sg_value_whole(s + 1, &n) != NULL || n < SG_I1 || n > SG_I14)
         return false;
     *n_out = (uint32_t)n;
     return true;
@@ -860,7 +925,7 @@ static bool set_invariants(struct sg_walker *w, const struct sg_key *k, void *ta
             sg_walk_fail(w, v->start_mark, "%s: an empty list judges nothing (omit the key to"
                          " judge all)", w->key);
         else if (text && !parse_invariant(text, &n))
-            sg_walk_fail(w, item.start_mark, "%s: '%.40s' is not an invariant (I1..I10)",
+            sg_walk_fail(w, item.start_mark, "%s: '%.40s' is not an invariant (I1..I14)",
                          w->key, text);
         else if (text && (judged >> n & 1u))
             sg_walk_fail(w, item.start_mark, "%s: '%s' is listed twice", w->key, text);
@@ -943,6 +1008,8 @@ static const struct sg_key top_keys[] = {
      .sub = &workload_table},
     {.name = "services", .set = set_section, .offset = offsetof(struct sg_run_config, cfg),
      .sub = &services_table},
+    {.name = "accounts", .set = set_section, .offset = offsetof(struct sg_run_config, cfg),
+     .sub = &accounts_table},
     CUSTOM("faults", set_faults),
     CUSTOM("scheduled", set_scheduled),
     CUSTOM("crash_at", set_crash_at),

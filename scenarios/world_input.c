@@ -18,7 +18,7 @@ static const char *const scenarios[] = {
     "lease-expiry", "lease-race", "partition-heal", "poison-head", "poison", "power-loss",
     "reference-flows", "reordering", "slow-identity", "swarm",
     /* appended since: */
-    "shared-key-storm",
+    "shared-key-storm", "underfunded", "payout-flaky", "ledger-crashes",
 };
 
 size_t sg_world_input_scenarios(const char *const **names)

@@ -18,6 +18,10 @@ static const char *const names[SG_COV_COUNT] = {
     [SG_COV_POISON_SKIPPED] = "poison-skipped",
     [SG_COV_CONSUMER_MID_BATCH] = "consumer-crash-mid-batch",
     [SG_COV_RECOVERY_CRASH] = "crash-during-recovery",
+    [SG_COV_HOLD_REJECTED] = "hold-rejected",
+    [SG_COV_PAYOUT_RELEASED] = "payout-failed-released",
+    [SG_COV_DEADLINE_RELEASE] = "deadline-release",
+    [SG_COV_SETTLE_REDELIVERED] = "settle-redelivered",
 };
 
 const char *sg_coverage_name(enum sg_coverage c)

@@ -21,6 +21,10 @@ enum sg_coverage {
     SG_COV_POISON_SKIPPED,        /* an undecodable record was recorded REJECTED, skipped */
     SG_COV_CONSUMER_MID_BATCH,    /* a consumer crashed after its effect, before its commit */
     SG_COV_RECOVERY_CRASH,        /* power was lost during a node's start-up and recovery */
+    SG_COV_HOLD_REJECTED,         /* the ledger rejected a hold: insufficient funds */
+    SG_COV_PAYOUT_RELEASED,       /* a payout failed and the saga released the hold */
+    SG_COV_DEADLINE_RELEASE,      /* a deadline passed with a hold pending: released */
+    SG_COV_SETTLE_REDELIVERED,    /* a redelivered SettleHold was answered by the inbox */
     SG_COV_COUNT,
 };
 

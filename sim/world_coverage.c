@@ -28,6 +28,7 @@ void sg_world_cover(struct sg_world *w, const char *text)
     uint64_t *c = w->coverage;
     switch (text[0]) {
     case 'c':
+        if (starts(text, "consume duplicate SettleHold")) c[SG_COV_SETTLE_REDELIVERED]++;
         if (starts(text, "consume duplicate")) c[SG_COV_DUPLICATE_SKIPPED]++;
         else if (starts(text, "consume poison")) c[SG_COV_POISON_SKIPPED]++;
         else if (starts(text, "consume ") && ends(text, " IGNORED")) c[SG_COV_LATE_DECISION_IGNORED]++;
@@ -37,6 +38,9 @@ void sg_world_cover(struct sg_world *w, const char *text)
         else if (starts(text, "fault_point consumer.after_effect")) c[SG_COV_CONSUMER_MID_BATCH]++;
         else if (starts(text, "fenced out")) c[SG_COV_FENCED_OUT]++;
         break;
+    case 'l':
+        if (starts(text, "ledger REJECT ")) c[SG_COV_HOLD_REJECTED]++;
+        break;
     case 'r':
         if (starts(text, "reserve wid=")) {
             const char *fence = strstr(text, "fence=");
@@ -45,6 +49,9 @@ void sg_world_cover(struct sg_world *w, const char *text)
         break;
     case 's':
         if (starts(text, "sqlite_error") && ends(text, "at=commit")) c[SG_COV_UNKNOWN_COMMIT]++;
+        else if (starts(text, "step ") && ends(text, " PAYOUT->RELEASE")) c[SG_COV_PAYOUT_RELEASED]++;
+        else if (starts(text, "step ") && ends(text, " LEDGER_HOLD->RELEASE"))
+            c[SG_COV_DEADLINE_RELEASE]++;
         break;
     case 't':
         if (starts(text, "transition ") && ends(text, "->CANCELED")) c[SG_COV_DEADLINE_CANCELED]++;

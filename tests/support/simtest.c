@@ -78,6 +78,7 @@ void st_config_approving(struct sg_config *cfg)
     sg_config_default(cfg);
     cfg->identity_reject_num = 0;
     cfg->risk_reject_num = 0;
+    cfg->payout_fail_num = 0;
 }
 
 struct simtest *st_new_approving(uint64_t seed)

@@ -432,7 +432,9 @@ static void check__consistent_world__passes(void **state)
     assert_string_equal(out.error, "");
     assert_int_equal(out.count, 0);
     for (int i = SG_I1; i < SG_INV_COUNT; i++) {
-        if (out.checked[i] == 0) fail_msg("%s checked nothing", sg_inv_name((enum sg_inv)i));
+        /* this world has no money half (ledger_db, payout_db NULL): I11-I14 count nothing */
+        if (out.checked[i] == 0 && i < SG_I11)
+            fail_msg("%s checked nothing", sg_inv_name((enum sg_inv)i));
         assert_int_equal(out.failed[i], 0);
     }
     assert_int_equal(out.withdrawals, W_COUNT);

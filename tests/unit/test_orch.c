@@ -586,8 +586,9 @@ static void assert_trace_everywhere(struct simtest *t, const char *wid, const ch
     assert_true(st_qtext(db, s, sizeof s,
                          "SELECT trace_id FROM withdrawals WHERE withdrawal_id = '%s'", wid));
     assert_string_equal(s, trace);
-    /* REQUESTED, VerifyIdentity, IN_PROGRESS, RiskCheck, COMPLETED */
-    assert_int_equal(st_qint(db, "SELECT COUNT(*) FROM outbox WHERE aggregate_id = '%s'", wid), 5);
+    /* REQUESTED, VerifyIdentity, IN_PROGRESS, RiskCheck, PlaceHold, PayoutRequested,
+     * SettleHold, COMPLETED */
+    assert_int_equal(st_qint(db, "SELECT COUNT(*) FROM outbox WHERE aggregate_id = '%s'", wid), 8);
     assert_int_equal(st_qint(db, "SELECT COUNT(*) FROM outbox WHERE aggregate_id = '%s'"
                                  " AND trace_id <> '%s'", wid, trace), 0);
     assert_int_equal(st_qint(db, "SELECT COUNT(*) FROM inbox WHERE trace_id <> '%s'", trace), 0);

@@ -76,7 +76,8 @@ static void relay__republishes__crash_after_ack(void **state)
                          "SELECT event_id FROM outbox WHERE event_type = 'WithdrawalRequested'"));
     struct st_watch dup;
     st_watch_start(t, &dup, SG_NODE_IDENTITY, "consume duplicate ");
-    snprintf(dup.needle, sizeof dup.needle, "consume duplicate %s", verify_id);
+    snprintf(dup.needle, sizeof dup.needle, "consume duplicate VerifyIdentityRequested %s",
+             verify_id);
 
     assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
     st_run_for(t, SG_SEC);
@@ -97,8 +98,9 @@ static void relay__republishes__crash_after_ack(void **state)
     assert_non_null(idn);
     assert_int_equal(idn->u.decider.svc.consumer.stats.duplicates, 1);
     assert_int_equal(idn->u.decider.svc.consumer.stats.applied, 1);
-    /* Nothing else was duplicated: the orchestrator saw each decision once. */
-    assert_int_equal(st_int(st_node_db(t, SG_ROLE_ORCH), "SELECT COUNT(*) FROM inbox"), 2);
+    /* Nothing else was duplicated: the orchestrator saw each answer once (identity, risk,
+     * hold placed, payout succeeded, hold settled). */
+    assert_int_equal(st_int(st_node_db(t, SG_ROLE_ORCH), "SELECT COUNT(*) FROM inbox"), 5);
     assert_position_at_end(t, SG_ROLE_ORCH);
     st_free(t);
 }
@@ -142,13 +144,16 @@ static void relay__position__reaches_max_outbox_seq(void **state)
     assert_position_at_end(t, SG_ROLE_ORCH);
     assert_position_at_end(t, SG_ROLE_IDENTITY);
     assert_position_at_end(t, SG_ROLE_RISK);
-    /* 5 per withdrawal at the orchestrator, one decision each at identity and risk. */
-    assert_int_equal(st_int(st_node_db(t, SG_ROLE_ORCH), "SELECT MAX(seq) FROM outbox"), 25);
+    /* 8 per withdrawal at the orchestrator (4 status events, 4 commands), one answer
+     * each at identity and risk and the rail, two at the ledger (placed, settled). */
+    assert_int_equal(st_int(st_node_db(t, SG_ROLE_ORCH), "SELECT MAX(seq) FROM outbox"), 40);
     /* Fault-free: every outbox row is in the log exactly once. */
     int64_t rows = st_int(st_node_db(t, SG_ROLE_ORCH), "SELECT COUNT(*) FROM outbox") +
                    st_int(st_node_db(t, SG_ROLE_IDENTITY), "SELECT COUNT(*) FROM outbox") +
-                   st_int(st_node_db(t, SG_ROLE_RISK), "SELECT COUNT(*) FROM outbox");
-    assert_int_equal(rows, 35);
+                   st_int(st_node_db(t, SG_ROLE_RISK), "SELECT COUNT(*) FROM outbox") +
+                   st_int(st_node_db(t, SG_ROLE_LEDGER), "SELECT COUNT(*) FROM outbox") +
+                   st_int(st_node_db(t, SG_ROLE_PAYOUT), "SELECT COUNT(*) FROM outbox");
+    assert_int_equal(rows, 65);
     assert_int_equal(st_int(st_node_db(t, SG_ROLE_BROKER), "SELECT COUNT(*) FROM records"), rows);
     st_free(t);
 }
@@ -169,7 +174,7 @@ static void relay__publishes_nothing__clean_restart(void **state)
     int64_t last_seq0 = st_int(st_node_db(t, SG_ROLE_ORCH),
                                "SELECT last_seq FROM relay_position WHERE id = 1");
     uint64_t appended0 = sg_world_node(t->w, SG_ROLE_BROKER)->u.broker.appended;
-    assert_int_equal(records0, 21);
+    assert_int_equal(records0, 39); /* 13 per withdrawal: 8 + identity, risk, rail, ledger x2 */
 
     sg_world_stop(t->w, SG_ROLE_ORCH);
     assert_null(st_node_db(t, SG_ROLE_ORCH));

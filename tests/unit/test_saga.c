@@ -107,9 +107,10 @@ static void saga__completes__deciders_approve(void **state)
                              " WHERE withdrawal_id = '%s' AND decision = 'APPROVED'", wid), 1);
     assert_int_equal(st_qint(st_node_db(t, SG_ROLE_RISK), "SELECT COUNT(*) FROM decisions"
                              " WHERE withdrawal_id = '%s' AND decision = 'APPROVED'", wid), 1);
+    /* identity, risk, hold placed, payout succeeded, hold settled */
     assert_int_equal(st_int(st_node_db(t, SG_ROLE_ORCH),
-                            "SELECT COUNT(*) FROM inbox WHERE result = 'APPLIED'"), 2);
-    /* The transitions name the decisions that caused them. */
+                            "SELECT COUNT(*) FROM inbox WHERE result = 'APPLIED'"), 5);
+    /* The transitions name the answers that caused them. */
     assert_int_equal(st_int(st_node_db(t, SG_ROLE_ORCH),
                             "SELECT COUNT(*) FROM transitions t JOIN inbox i"
                             " ON i.event_id = t.cause_event_id WHERE t.seq > 1"), 2);

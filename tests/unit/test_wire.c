@@ -29,13 +29,15 @@ static const char CREATED[] = "2025-11-25T12:34:56.789Z";
 static bool carries_ref(enum sg_event_type t)
 {
     return t == SG_EVT_WITHDRAWAL_REQUESTED || t == SG_EVT_VERIFY_IDENTITY_REQUESTED ||
-           t == SG_EVT_RISK_CHECK_REQUESTED;
+           t == SG_EVT_RISK_CHECK_REQUESTED || t == SG_EVT_PLACE_HOLD ||
+           t == SG_EVT_SETTLE_HOLD || t == SG_EVT_RELEASE_HOLD || t == SG_EVT_PAYOUT_REQUESTED;
 }
 
 static bool carries_reason(enum sg_event_type t)
 {
     return t == SG_EVT_WITHDRAWAL_FAILED || t == SG_EVT_WITHDRAWAL_CANCELED ||
-           t == SG_EVT_IDENTITY_REJECTED || t == SG_EVT_RISK_REJECTED;
+           t == SG_EVT_IDENTITY_REJECTED || t == SG_EVT_RISK_REJECTED ||
+           t == SG_EVT_HOLD_REJECTED || t == SG_EVT_PAYOUT_FAILED;
 }
 
 static const struct sg_event_fields FIELDS = {
@@ -121,7 +123,8 @@ static void wire__event_payload_case__is_the_proto_field__for_every_type(void **
 {
     (void)state;
     /* the oneof field numbers of events.proto, in enum order */
-    static const int field[SG_EVT_COUNT] = {10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+    static const int field[SG_EVT_COUNT] = {10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+                                            21, 22, 23, 24, 25, 26, 27, 28, 29, 30};
     for (int i = 0; i < SG_EVT_COUNT; i++) {
         uint8_t *bytes = NULL;
         size_t len = 0;
@@ -168,6 +171,16 @@ static void wire__event_route_and_name__match_design(void **state)
         {SG_EVT_RISK_CHECK_REQUESTED, "RiskCheckRequested", "cmd.risk"},
         {SG_EVT_RISK_APPROVED, "RiskApproved", "evt.risk"},
         {SG_EVT_RISK_REJECTED, "RiskRejected", "evt.risk"},
+        {SG_EVT_PLACE_HOLD, "PlaceHold", "cmd.ledger"},
+        {SG_EVT_HOLD_PLACED, "HoldPlaced", "evt.ledger"},
+        {SG_EVT_HOLD_REJECTED, "HoldRejected", "evt.ledger"},
+        {SG_EVT_SETTLE_HOLD, "SettleHold", "cmd.ledger"},
+        {SG_EVT_HOLD_SETTLED, "HoldSettled", "evt.ledger"},
+        {SG_EVT_RELEASE_HOLD, "ReleaseHold", "cmd.ledger"},
+        {SG_EVT_HOLD_RELEASED, "HoldReleased", "evt.ledger"},
+        {SG_EVT_PAYOUT_REQUESTED, "PayoutRequested", "cmd.payout"},
+        {SG_EVT_PAYOUT_SUCCEEDED, "PayoutSucceeded", "evt.payout"},
+        {SG_EVT_PAYOUT_FAILED, "PayoutFailed", "evt.payout"},
     };
     for (size_t i = 0; i < SG_EVT_COUNT; i++) {
         assert_string_equal(sg_event_name(want[i].t), want[i].name);
@@ -257,8 +270,8 @@ static void wire__event_decode__handles_crafted_edge_cases(void **state)
     assert_string_equal(sg_event_withdrawal_id(ev), "");
     sg_event_free(ev);
 
-    /* an unknown oneof field (21, empty message): decodes with no known type */
-    static const uint8_t unknown_field[] = {0xaa, 0x01, 0x00};
+    /* an unknown field (40, empty message): decodes with no known type */
+    static const uint8_t unknown_field[] = {0xc2, 0x02, 0x00};
     ev = sg_event_decode(unknown_field, sizeof unknown_field);
     assert_non_null(ev);
     assert_int_equal(sg_event_type_of(ev), SG_EVT_COUNT);
