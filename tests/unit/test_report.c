@@ -102,10 +102,13 @@ static int setup(void **state)
     static char replay[] = REPLAY;
     fx->seeds[1].replay = replay;
     fx->timeline = (struct sg_report_timeline){2, "default, seed 2: the violation", fx->records,
-                                               TRACE_N, HIGHLIGHT};
-    fx->report = (struct sg_report){"default", "sagasim sweep --seeds 1..2", "sagasim 0.1.0 test",
-                                    "2022-12-28 sqlite-id", fx->seeds, 2, &fx->timeline, 1.5,
-                                    2, false};
+                                               TRACE_N, HIGHLIGHT, NULL};
+    fx->report = (struct sg_report){.scenario = "default",
+                                    .command = "sagasim sweep --seeds 1..2",
+                                    .build_id = "sagasim 0.1.0 test",
+                                    .sqlite_source_id = "2022-12-28 sqlite-id",
+                                    .seeds = fx->seeds, .n_seeds = 2,
+                                    .timeline = &fx->timeline, .wall_seconds = 1.5, .jobs = 2};
     *state = fx;
     return 0;
 }
@@ -478,7 +481,7 @@ static void report__timeline__caps_huge_traces_to_a_window(void **state)
         else snprintf(texts[k], 80, "%zu 1 deliver 4->1 len=%zu", k, k - 1);
         recs[k] = texts[k];
     }
-    fx->timeline = (struct sg_report_timeline){9, "big", recs, N, 2001};
+    fx->timeline = (struct sg_report_timeline){9, "big", recs, N, 2001, NULL};
     char *html = write_and_read(fx, "index.html");
     const char *svg = strstr(html, "<svg id=\"timeline\"");
     assert_non_null(svg);
@@ -498,7 +501,8 @@ static void report__timeline__survives_malformed_records(void **state)
                       "-5 1 stop", "99999999999999999999999 1 x"};
     char *recs[sizeof bad / sizeof bad[0]];
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) recs[k] = bad[k];
-    fx->timeline = (struct sg_report_timeline){3, "<bad>", recs, sizeof bad / sizeof bad[0], 7};
+    fx->timeline =
+        (struct sg_report_timeline){3, "<bad>", recs, sizeof bad / sizeof bad[0], 7, NULL};
     char *html = write_and_read(fx, "index.html");
     assert_non_null(strstr(html, "bad \\xff\\xfe byte"));
     assert_non_null(strstr(html, "&lt;bad&gt;"));
