@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "assert.h"
+#include "bugs.h"
 #include "report_int.h"
 #include "status.h"
 
@@ -72,6 +73,19 @@ static void kv_row(FILE *f, const char *key, const char *value, bool code)
     fprintf(f, "%s</td></tr>\n", code ? "</code>" : "");
 }
 
+/* The seeds asked for and what every run shared (what report merge compares). */
+static void put_settings(FILE *f, const struct sg_report *r)
+{
+    if (r->has_seed_range)
+        fprintf(f, "; seeds %" PRIu64 "..%" PRIu64, r->seed_from, r->seed_to);
+    if (r->shard_n) fprintf(f, ", shard %" PRIu32 "/%" PRIu32, r->shard_i, r->shard_n);
+    if (r->withdrawals) fprintf(f, "; %" PRIu32 " withdrawals each", r->withdrawals);
+    for (int k = 0, n = 0; k < SG_BUG_COUNT; k++)
+        if (sg_bug_on(r->bugs, (enum sg_bug)k))
+            fprintf(f, "%s%s", n++ ? ", " : "; planted bugs: ", sg_bug_info((enum sg_bug)k)->name);
+    if (r->swarm) fputs("; swarm", f);
+}
+
 static void put_summary(FILE *f, const struct sg_report *r, const struct rp_totals *t)
 {
     fputs("<h1>sagasim report: ", f);
@@ -79,10 +93,15 @@ static void put_summary(FILE *f, const struct sg_report *r, const struct rp_tota
     fprintf(f, " <span class=\"verdict %s\" id=\"verdict\">%s</span></h1>\n",
             t->ok ? "ok" : "bad", t->ok ? "OK" : "VIOLATION");
     fputs("<table class=\"kv\">\n", f);
-    kv_row(f, "Scenario", r->scenario, false);
+    fputs("<tr><th>Scenario</th><td>", f);
+    esc(f, r->scenario);
+    if (r->scenario_digest)
+        fprintf(f, " <span class=\"muted\">digest %016" PRIx64 "</span>", r->scenario_digest);
+    fputs("</td></tr>\n", f);
     fprintf(f, "<tr><th>Seeds</th><td>%zu run, <span class=\"%s\">%zu failing</span>", r->n_seeds,
             t->failing_seeds ? "no" : "yes", t->failing_seeds);
     if (t->panicked_seeds) fprintf(f, ", %zu with a failed assertion", t->panicked_seeds);
+    put_settings(f, r);
     fputs("</td></tr>\n", f);
     if (r->require_coverage)
         fprintf(f, "<tr><th>Coverage</th><td class=\"%s\">required: %zu rare paths unreached"

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "simtest.h"
 
 static const char *const TRACE[] = {
     "0 0 world seed=2 sqlite=abc",
@@ -135,18 +136,9 @@ static int teardown(void **state)
 /* The whole file as a string (caller frees). */
 static char *read_text(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    char *text = st_read_file(path);
+    assert_non_null(text);
+    return text;
 }
 
 /* Writes the fixture's report and returns the text of one of its files (caller frees). */

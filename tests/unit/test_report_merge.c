@@ -25,6 +25,7 @@
 #include "bugs.h"
 #include "report.h"
 #include "report_merge.h"
+#include "simtest.h"
 
 static char *const RECORDS[] = {
     "0 0 world seed=2 sqlite=abc",        "1000 0 start broker OK",
@@ -126,17 +127,9 @@ static char *read_text(const char *dir, const char *name)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    char *text = st_read_file(path);
+    assert_non_null(text);
+    return text;
 }
 
 static void read_ok(const char *path, struct sg_report_doc *doc)
