@@ -86,6 +86,8 @@ bool sg_cli_write_report(const struct sg_cli_opts *o, const char *command,
 bool sg_cli_write_report_rc(const struct sg_cli_opts *o, const char *command,
                             const struct sg_report_seed *seeds, size_t n,
                             const struct sg_run_config *timeline_rc, double wall, uint32_t jobs);
+/* The reports' build_id: version, source commit (cmake/source_id.cmake), compiler. */
+const char *sg_cli_build_id(void);
 /* sg_report_write_all into dir; prints where it wrote, or why it could not, on stderr. */
 bool sg_cli_write_report_files(const struct sg_report *r, const char *dir);
 /* The "violation=seed N: I1,I2 <first evidence>" line of a failing seed (sweep, report

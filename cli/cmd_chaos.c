@@ -83,7 +83,7 @@ static bool write_report(const struct sg_live_opts *o, const struct sg_chaos_res
                               " pauses", o->seed, r->kills, r->pauses);
     struct sg_report_timeline tl = {o->seed, title, rec, n, n, NULL};
     struct sg_report rep = {.scenario = "live-chaos", .command = command,
-                            .build_id = "sagasim " SG_VERSION " live",
+                            .build_id = sg_cli_build_id(),
                             .sqlite_source_id = sqlite3_sourceid(), .seeds = &s, .n_seeds = 1,
                             .timeline = rec ? &tl : NULL, .wall_seconds = r->seconds, .jobs = 1};
     bool ok = sg_cli_write_report_files(&rep, o->report_dir);

@@ -87,23 +87,24 @@ static bool describe_runs(const struct sg_cli_opts *o, const struct sg_report_se
     return true;
 }
 
+const char *sg_cli_build_id(void)
+{
+#if defined(__clang__)
+    return "sagasim " SG_VERSION " (" SG_SOURCE_ID ") clang " __clang_version__;
+#else
+    return "sagasim " SG_VERSION " (" SG_SOURCE_ID ") gcc " __VERSION__;
+#endif
+}
+
 bool sg_cli_write_report_rc(const struct sg_cli_opts *o, const char *command,
                             const struct sg_report_seed *seeds, size_t n,
                             const struct sg_run_config *timeline_rc, double wall, uint32_t jobs)
 {
     struct sg_report r = {0};
-    char build_id[160];
-    snprintf(build_id, sizeof build_id, "sagasim %s (%s) %s %s", SG_VERSION, SG_SOURCE_ID,
-#if defined(__clang__)
-             "clang", __clang_version__
-#else
-             "gcc", __VERSION__
-#endif
-    );
     if (!describe_runs(o, seeds, n, &r)) return false;
     r.scenario = o->scenario;
     r.command = command;
-    r.build_id = build_id;
+    r.build_id = sg_cli_build_id();
     r.sqlite_source_id = sqlite3_sourceid();
     r.seeds = seeds;
     r.n_seeds = n;
