@@ -28,9 +28,15 @@ struct rd {
     char *err; /* the first failure (heap) */
 };
 
+/* "prefix.key" into out[WHERE_LEN]. A key path is schema names and indices, far below
+ * WHERE_LEN; one cut short would still name the place in a message. */
 static void join(char *out, const char *prefix, const char *key)
 {
-    snprintf(out, WHERE_LEN, "%s%s%s", prefix, prefix[0] && key[0] ? "." : "", key);
+    const char *const parts[3] = {prefix, prefix[0] && key[0] ? "." : "", key};
+    size_t used = 0;
+    for (size_t k = 0; k < 3; k++)
+        for (const char *c = parts[k]; *c && used + 1 < WHERE_LEN; c++) out[used++] = *c;
+    out[used] = '\0';
 }
 
 static bool fail(struct rd *d, const char *prefix, const char *key, const char *what)
