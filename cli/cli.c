@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "report.h"
 #include "status.h"
 
 bool sg_cli_parse_u64(const char *s, uint64_t *out)
@@ -75,6 +76,21 @@ void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config
         printf("replay=%s\n", replay);
         free(replay);
     }
+}
+
+void sg_cli_print_seed_violation(const struct sg_report_seed *r)
+{
+    char invs[80] = "";
+    for (int i = SG_I1; i < SG_INV_COUNT; i++) {
+        if (!r->failed[i]) continue;
+        size_t used = strlen(invs);
+        snprintf(invs + used, sizeof invs - used, "%s%s", used ? "," : "",
+                 sg_inv_name((enum sg_inv)i));
+    }
+    const char *text = r->first_violation;
+    const char *space = strchr(text, ' ');
+    if (invs[0] && space && text[0] == 'I') text = space + 1; /* "I5 <evidence>" */
+    printf("violation=seed %" PRIu64 ": %s%s%s\n", r->seed, invs, invs[0] ? " " : "", text);
 }
 
 char *sg_cli_command_line(int argc, char **argv)

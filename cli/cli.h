@@ -72,6 +72,7 @@ void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config
                          const struct sg_run_result *res);
 
 struct sg_report_seed;
+struct sg_report;
 /* One run's judgement as a report record (report_cli.c). */
 void sg_cli_seed_report(const struct sg_cli_opts *o, const struct sg_run_config *rc,
                         const struct sg_run_result *res, double wall,
@@ -85,6 +86,14 @@ bool sg_cli_write_report(const struct sg_cli_opts *o, const char *command,
 bool sg_cli_write_report_rc(const struct sg_cli_opts *o, const char *command,
                             const struct sg_report_seed *seeds, size_t n,
                             const struct sg_run_config *timeline_rc, double wall, uint32_t jobs);
+/* The reports' build_id: version, source commit (cmake/source_id.cmake), compiler. */
+const char *sg_cli_build_id(void);
+/* sg_report_write_all into dir; prints where it wrote, or why it could not, on stderr. */
+bool sg_cli_write_report_files(const struct sg_report *r, const char *dir);
+/* The "violation=seed N: I1,I2 <first evidence>" line of a failing seed (sweep, report
+ * merge): every invariant that failed, so a test can look for the one it expects even
+ * when another fails first. */
+void sg_cli_print_seed_violation(const struct sg_report_seed *s);
 /* The command line as one string, each argument a shell word (for reports; heap, the
  * caller frees). */
 char *sg_cli_command_line(int argc, char **argv);
@@ -96,6 +105,7 @@ int sg_cmd_shrink(int argc, char **argv);
 int sg_cmd_replay(int argc, char **argv);
 int sg_cmd_replay_fuzz(int argc, char **argv); /* replay --fuzz-input TARGET FILE */
 int sg_cmd_list(int argc, char **argv); /* bugs, scenarios, crashpoints */
+int sg_cmd_report(int argc, char **argv); /* report merge */
 int sg_cmd_live(int argc, char **argv); /* live up|status|logs|down|demo|node */
 struct sg_live_opts;
 int sg_cmd_live_chaos(const struct sg_live_opts *o, int argc, char **argv); /* live chaos */

@@ -81,15 +81,12 @@ static bool write_report(const struct sg_live_opts *o, const struct sg_chaos_res
     char **rec = timeline_records(r, &n);
     char *title = sg_cli_strf("live chaos, seed %" PRIu64 ": %" PRIu64 " kills, %" PRIu64
                               " pauses", o->seed, r->kills, r->pauses);
-    struct sg_report_timeline tl = {o->seed, title, rec, n, n};
+    struct sg_report_timeline tl = {o->seed, title, rec, n, n, NULL};
     struct sg_report rep = {.scenario = "live-chaos", .command = command,
-                            .build_id = "sagasim " SG_VERSION " live",
+                            .build_id = sg_cli_build_id(),
                             .sqlite_source_id = sqlite3_sourceid(), .seeds = &s, .n_seeds = 1,
                             .timeline = rec ? &tl : NULL, .wall_seconds = r->seconds, .jobs = 1};
-    char err[SG_CLI_ERR_LEN] = "";
-    bool ok = sg_report_write_all(&rep, o->report_dir, err, sizeof err);
-    if (!ok) fprintf(stderr, "sagasim live chaos: cannot write the report: %s\n", err);
-    else fprintf(stderr, "report: %s/index.html\n", o->report_dir);
+    bool ok = sg_cli_write_report_files(&rep, o->report_dir);
     for (size_t i = 0; i < n; i++) free(rec[i]);
     free(rec);
     free(title);

@@ -196,23 +196,6 @@ static bool spawn_and_collect(const struct sg_cli_opts *o, struct collector *c, 
     return true;
 }
 
-/* "violation=seed N: I1,I2 <first evidence>": every invariant that failed, so a test can
- * look for the one it expects even when another fails first. */
-static void print_violation(const struct sg_report_seed *r)
-{
-    char invs[80] = "";
-    for (int i = SG_I1; i < SG_INV_COUNT; i++) {
-        if (!r->failed[i]) continue;
-        size_t used = strlen(invs);
-        snprintf(invs + used, sizeof invs - used, "%s%s", used ? "," : "",
-                 sg_inv_name((enum sg_inv)i));
-    }
-    const char *text = r->first_violation;
-    const char *space = strchr(text, ' ');
-    if (invs[0] && space && text[0] == 'I') text = space + 1; /* "I5 <evidence>" */
-    printf("violation=seed %" PRIu64 ": %s%s%s\n", r->seed, invs, invs[0] ? " " : "", text);
-}
-
 static size_t build_units(const struct sg_cli_opts *o, struct unit **out)
 {
     size_t npoints = 0;
@@ -277,7 +260,7 @@ int sg_cmd_sweep(int argc, char **argv)
         if (reps) reps[i] = u->rep;
         for (int k = 0; k < SG_COV_COUNT; k++) reached[k] += u->rep.coverage[k];
         if (u->rep.ok) continue;
-        print_violation(&u->rep);
+        sg_cli_print_seed_violation(&u->rep);
         printf("replay=%s\n", u->rep.replay);
         failing += u->seed != last_failed_seed;
         last_failed_seed = u->seed;

@@ -4,7 +4,8 @@
  * A sweep's workers turn each run into a struct sg_report_seed (the whole judgement in a
  * fixed-size record, so it crosses a pipe as bytes); the parent collects them, re-runs one
  * seed with every trace record kept for the timeline picture, and hands all of it to the
- * report writers.
+ * report writers, with what report merge compares: the build (version, source commit,
+ * compiler), the scenario's digest and the settings every run shared.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 
 #include "cli.h"
 #include "report.h"
+#include "scenario_file.h"
+#include "source_id.h"
 
 void sg_cli_seed_report(const struct sg_cli_opts *o, const struct sg_run_config *rc,
                         const struct sg_run_result *res, double wall, struct sg_report_seed *s)
@@ -42,6 +45,9 @@ void sg_cli_seed_report(const struct sg_cli_opts *o, const struct sg_run_config 
     s->withdrawals = res->report.withdrawals;
     memcpy(s->by_status, res->report.by_status, sizeof s->by_status);
     s->wall_seconds = wall;
+    if (o->crash_role >= 0)
+        snprintf(s->crash_at, sizeof s->crash_at, "%s:%s:%" PRIu32,
+                 sg_role_name((enum sg_role)o->crash_role), o->crash_point, o->crash_hit);
 }
 
 /* The last record that names the violating withdrawal (else the last record). */
@@ -54,22 +60,51 @@ static size_t highlight_of(const struct sg_world *w, const struct sg_run_result 
     return w->trace.count;
 }
 
+/* The settings every run of the report shared, and the seeds asked for. False (after
+ * saying why) when the scenario cannot be read for its digest. */
+static bool describe_runs(const struct sg_cli_opts *o, const struct sg_report_seed *seeds,
+                          size_t n, struct sg_report *r)
+{
+    char err[SG_SCENARIO_ERR_LEN];
+    if (sg_scenario_digest(o->scenario, &r->scenario_digest, err, sizeof err) !=
+        SG_SCENARIO_OK) {
+        fprintf(stderr, "sagasim: cannot record the scenario's digest: %s\n", err);
+        return false;
+    }
+    r->bugs = o->bugs;
+    r->swarm = o->swarm;
+    r->withdrawals = o->withdrawals;
+    if (!r->withdrawals) { /* the scenario's own count, as every replay= line names it */
+        struct sg_run_config rc;
+        sg_cli_config(o, n ? seeds[0].seed : o->seed, &rc);
+        r->withdrawals = rc.wl.withdrawals;
+    }
+    r->has_seed_range = true;
+    r->seed_from = o->has_seeds ? o->seed_from : o->seed;
+    r->seed_to = o->has_seeds ? o->seed_to : o->seed;
+    r->shard_i = o->shard_i;
+    r->shard_n = o->shard_n;
+    return true;
+}
+
+const char *sg_cli_build_id(void)
+{
+#if defined(__clang__)
+    return "sagasim " SG_VERSION " (" SG_SOURCE_ID ") clang " __clang_version__;
+#else
+    return "sagasim " SG_VERSION " (" SG_SOURCE_ID ") gcc " __VERSION__;
+#endif
+}
+
 bool sg_cli_write_report_rc(const struct sg_cli_opts *o, const char *command,
                             const struct sg_report_seed *seeds, size_t n,
                             const struct sg_run_config *timeline_rc, double wall, uint32_t jobs)
 {
     struct sg_report r = {0};
-    char build_id[128];
-    snprintf(build_id, sizeof build_id, "sagasim %s %s %s", SG_VERSION,
-#if defined(__clang__)
-             "clang", __clang_version__
-#else
-             "gcc", __VERSION__
-#endif
-    );
+    if (!describe_runs(o, seeds, n, &r)) return false;
     r.scenario = o->scenario;
     r.command = command;
-    r.build_id = build_id;
+    r.build_id = sg_cli_build_id();
     r.sqlite_source_id = sqlite3_sourceid();
     r.seeds = seeds;
     r.n_seeds = n;
@@ -88,17 +123,23 @@ bool sg_cli_write_report_rc(const struct sg_cli_opts *o, const char *command,
                                 res.ok ? "every invariant held"
                                        : "the first violating event highlighted");
             tl = (struct sg_report_timeline){rc.seed, title, w->trace.records, w->trace.count,
-                                             highlight_of(w, &res)};
+                                             highlight_of(w, &res), NULL};
             r.timeline = &tl;
         }
     }
-    char err[SG_CLI_ERR_LEN] = "";
-    bool ok = sg_report_write_all(&r, o->report_dir, err, sizeof err);
-    if (!ok) fprintf(stderr, "sagasim: cannot write the report to '%s': %s\n", o->report_dir, err);
-    else fprintf(stderr, "report: %s/index.html\n", o->report_dir);
+    bool ok = sg_cli_write_report_files(&r, o->report_dir);
     if (w) sg_world_deinit(w);
     free(w);
     free(title);
+    return ok;
+}
+
+bool sg_cli_write_report_files(const struct sg_report *r, const char *dir)
+{
+    char err[SG_CLI_ERR_LEN] = "";
+    bool ok = sg_report_write_all(r, dir, err, sizeof err);
+    if (!ok) fprintf(stderr, "sagasim: cannot write the report to '%s': %s\n", dir, err);
+    else fprintf(stderr, "report: %s/index.html\n", dir);
     return ok;
 }
 

@@ -17,6 +17,7 @@ static const char usage[] =
     "  sweep        run a range of seeds in parallel and judge each (sagasim sweep --help)\n"
     "  shrink       cut a failing run down to a minimal fault tape (sagasim shrink --help)\n"
     "  replay       run a fault tape and judge it (sagasim replay --help)\n"
+    "  report       merge the reports of shards or runs into one (sagasim report --help)\n"
     "  bench        print speed figures: sagas/s, simulated:wall, cost vs bare SQLite\n"
     "  bugs         list the planted bugs: NAME, invariant, catching scenario, defect\n"
     "  scenarios    list the scenarios with their purpose\n"
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "bench") == 0) return sg_cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "shrink") == 0) return sg_cmd_shrink(argc - 1, argv + 1);
     if (strcmp(cmd, "replay") == 0) return sg_cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0) return sg_cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "live") == 0) return sg_cmd_live(argc - 1, argv + 1);
     if (strcmp(cmd, "bugs") == 0 || strcmp(cmd, "scenarios") == 0 ||
         strcmp(cmd, "crashpoints") == 0)

@@ -3,7 +3,8 @@
  * report.json, junit.xml and index.html into it (see report.h).
  *
  * The three writers are independent; the first failure stops the sequence so the message
- * names the file that could not be written. Paths are built on the heap: a directory of
+ * names the file that could not be written. The timeline is drawn once, here, and the
+ * same text goes into index.html and report.json (which keeps it for report merge). Paths are built on the heap: a directory of
  * any length the OS accepts works (the OS's own ENAMETOOLONG is reported as it comes).
  */
 #include "report.h"
@@ -66,15 +67,29 @@ bool sg_report_write_all(const struct sg_report *r, const char *dir, char *err, 
     SG_ASSERT_PURE(dir != NULL);
     if (err && err_cap) err[0] = '\0';
     if (!make_dirs(dir, err, err_cap)) return false;
+    struct sg_report drawn = *r;
+    struct sg_report_timeline tl;
+    char *html = NULL;
+    if (r->timeline && !r->timeline->html) {
+        html = rp_timeline_html(r->timeline);
+        if (html == NULL) {
+            rp_error(err, err_cap, "out of memory drawing the timeline for", dir, ENOMEM);
+            return false;
+        }
+        tl = *r->timeline;
+        tl.html = html;
+        drawn.timeline = &tl;
+    }
     static const char *const names[3] = {"/report.json", "/junit.xml", "/index.html"};
     bool (*const writers[3])(const struct sg_report *, const char *, char *, size_t) = {
         sg_report_write_json, sg_report_write_junit, sg_report_write_html};
     bool ok = true;
     for (size_t k = 0; k < 3 && ok; k++) {
         char *path = concat(dir, names[k]);
-        ok = writers[k](r, path, err, err_cap);
+        ok = writers[k](&drawn, path, err, err_cap);
         free(path);
     }
+    free(html);
     return ok;
 }
 

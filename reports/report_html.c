@@ -4,9 +4,10 @@
  * One self-contained file: inline CSS, inline SVG (timeline.c), no external assets and no
  * network references; a few lines of inline script only add "copy" buttons next to the
  * replay commands (without script the commands are still plain selectable <code>).
- * Sections: summary with the verdict, invariants table, failing seeds with their replay
- * commands, per-seed table, fault statistics, withdrawals by status, coverage of rare
- * paths, and the timeline picture of one run when the report has one.
+ * Sections: summary with the verdict, the inputs of a merged report (report merge),
+ * invariants table, failing seeds with their replay commands, per-seed table, fault
+ * statistics, withdrawals by status, coverage of rare paths, and the timeline picture of
+ * one run when the report has one (drawn here, or already drawn when read back).
  *
  * Every text from the report goes through rp_put_escaped; the file carries no time stamp
  * of its own, so the same input gives the same bytes.
@@ -17,6 +18,7 @@
 #include <stdio.h>
 
 #include "assert.h"
+#include "bugs.h"
 #include "report_int.h"
 #include "status.h"
 
@@ -71,6 +73,19 @@ static void kv_row(FILE *f, const char *key, const char *value, bool code)
     fprintf(f, "%s</td></tr>\n", code ? "</code>" : "");
 }
 
+/* The seeds asked for and what every run shared (what report merge compares). */
+static void put_settings(FILE *f, const struct sg_report *r)
+{
+    if (r->has_seed_range)
+        fprintf(f, "; seeds %" PRIu64 "..%" PRIu64, r->seed_from, r->seed_to);
+    if (r->shard_n) fprintf(f, ", shard %" PRIu32 "/%" PRIu32, r->shard_i, r->shard_n);
+    if (r->withdrawals) fprintf(f, "; %" PRIu32 " withdrawals each", r->withdrawals);
+    for (int k = 0, n = 0; k < SG_BUG_COUNT; k++)
+        if (sg_bug_on(r->bugs, (enum sg_bug)k))
+            fprintf(f, "%s%s", n++ ? ", " : "; planted bugs: ", sg_bug_info((enum sg_bug)k)->name);
+    if (r->swarm) fputs("; swarm", f);
+}
+
 static void put_summary(FILE *f, const struct sg_report *r, const struct rp_totals *t)
 {
     fputs("<h1>sagasim report: ", f);
@@ -78,10 +93,15 @@ static void put_summary(FILE *f, const struct sg_report *r, const struct rp_tota
     fprintf(f, " <span class=\"verdict %s\" id=\"verdict\">%s</span></h1>\n",
             t->ok ? "ok" : "bad", t->ok ? "OK" : "VIOLATION");
     fputs("<table class=\"kv\">\n", f);
-    kv_row(f, "Scenario", r->scenario, false);
+    fputs("<tr><th>Scenario</th><td>", f);
+    esc(f, r->scenario);
+    if (r->scenario_digest)
+        fprintf(f, " <span class=\"muted\">digest %016" PRIx64 "</span>", r->scenario_digest);
+    fputs("</td></tr>\n", f);
     fprintf(f, "<tr><th>Seeds</th><td>%zu run, <span class=\"%s\">%zu failing</span>", r->n_seeds,
             t->failing_seeds ? "no" : "yes", t->failing_seeds);
     if (t->panicked_seeds) fprintf(f, ", %zu with a failed assertion", t->panicked_seeds);
+    put_settings(f, r);
     fputs("</td></tr>\n", f);
     if (r->require_coverage)
         fprintf(f, "<tr><th>Coverage</th><td class=\"%s\">required: %zu rare paths unreached"
@@ -92,7 +112,32 @@ static void put_summary(FILE *f, const struct sg_report *r, const struct rp_tota
     fprintf(f, "<tr><th>Jobs</th><td>%" PRIu32 "</td></tr>\n<tr><th>Wall time</th><td>",
             r->jobs);
     rp_put_seconds(f, r->wall_seconds);
-    fputs(" s</td></tr>\n</table>\n", f);
+    if (r->n_inputs) fprintf(f, " s, summed over %zu merged reports", r->n_inputs);
+    else fputs(" s", f);
+    fputs("</td></tr>\n</table>\n", f);
+}
+
+/* A merged report's inputs: which report, which shard, how many seeds, its command. */
+static void put_inputs(FILE *f, const struct sg_report *r)
+{
+    if (r->n_inputs == 0) return;
+    fputs("<h2>Merged from</h2>\n<table id=\"inputs\">\n<tr><th>Report</th><th>Shard</th>"
+          "<th>Seeds</th><th>Jobs</th><th>Wall s</th><th>Command</th></tr>\n", f);
+    for (size_t k = 0; k < r->n_inputs; k++) {
+        const struct sg_report_input *in = &r->inputs[k];
+        fputs("<tr><td><code>", f);
+        esc(f, in->report);
+        fputs("</code></td><td>", f);
+        if (in->shard_n) fprintf(f, "%" PRIu32 "/%" PRIu32, in->shard_i, in->shard_n);
+        else fputs("<span class=\"muted\">all</span>", f);
+        fprintf(f, "</td><td class=\"n\">%zu</td><td class=\"n\">%" PRIu32
+                   "</td><td class=\"n\">", in->n_seeds, in->jobs);
+        rp_put_seconds(f, in->wall_seconds);
+        fputs("</td><td><code>", f);
+        esc(f, in->command);
+        fputs("</code></td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
 }
 
 static void put_invariants(FILE *f, const struct rp_totals *t)
@@ -128,7 +173,7 @@ static void put_failing(FILE *f, const struct sg_report *r, const struct rp_tota
     size_t shown = 0;
     for (size_t k = 0; k < r->n_seeds && shown < RP_LIST_MAX; k++) {
         const struct sg_report_seed *s = &r->seeds[k];
-        if (!rp_seed_failing(s)) continue;
+        if (!sg_report_seed_failing(s)) continue;
         shown++;
         fprintf(f, "<div class=\"seed\"><h3>seed %" PRIu64 " <span class=\"muted\">hash %016"
                    PRIx64 "%s</span></h3>\n<p class=\"viol\">", s->seed, s->hash,
@@ -154,7 +199,7 @@ static void put_seeds(FILE *f, const struct sg_report *r)
     size_t n = r->n_seeds < RP_LIST_MAX ? r->n_seeds : RP_LIST_MAX;
     for (size_t k = 0; k < n; k++) {
         const struct sg_report_seed *s = &r->seeds[k];
-        bool bad = rp_seed_failing(s);
+        bool bad = sg_report_seed_failing(s);
         fprintf(f, "<tr%s><td class=\"n\">%" PRIu64 "</td><td><code>%016" PRIx64 "</code></td>"
                    "<td class=\"%s\">%s</td><td class=\"n\">%" PRIu64 "</td>",
                 bad ? " class=\"bad\"" : "", s->seed, s->hash, bad ? "no" : "yes",
@@ -224,6 +269,7 @@ static bool put_document(FILE *f, const struct sg_report *r, const struct rp_tot
     fputs(STYLE, f);
     fputs("</head>\n<body>\n<main>\n", f);
     put_summary(f, r, t);
+    put_inputs(f, r);
     put_invariants(f, t);
     put_failing(f, r, t);
     put_seeds(f, r);

@@ -47,11 +47,12 @@ struct rp_totals {
     bool ok;                                 /* overall verdict, coverage included */
 };
 
-/* A seed's verdict: a panic or a failed check makes it a violation whatever ok says. */
-bool rp_seed_failing(const struct sg_report_seed *s);
 /* Failing without a panic and without any failed invariant (e.g. a database unreadable). */
 bool rp_seed_unjudged(const struct sg_report_seed *s);
 void rp_totals_compute(const struct sg_report *r, struct rp_totals *t);
+
+/* printf into a new heap string (aborts when memory runs out, like the CLI's helper). */
+char *rp_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Writes a message "what 'path': strerror" into err (which may be NULL). */
 void rp_error(char *err, size_t cap, const char *what, const char *path, int errnum);
@@ -70,8 +71,11 @@ size_t rp_utf8_clean(const char *s, char *out, size_t cap);
 /* Prints a number of seconds deterministically ("0.000" when not finite or negative). */
 void rp_put_seconds(FILE *f, double s);
 
-/* The timeline picture (timeline.c): a caption paragraph plus one inline <svg>. Returns
- * false only when memory ran out (then nothing was written). */
+/* The timeline picture (timeline.c): a caption paragraph plus one inline <svg> (t->html
+ * as it is when the picture was drawn before). Returns false only when memory ran out
+ * (then nothing was written). */
 bool rp_timeline_write(FILE *f, const struct sg_report_timeline *t);
+/* The same picture as a heap string (the caller frees); NULL when memory ran out. */
+char *rp_timeline_html(const struct sg_report_timeline *t);
 
 #endif

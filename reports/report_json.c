@@ -2,15 +2,23 @@
  * report_json.c: report.json, the machine-readable report, built with jansson.
  *
  * Layout (every object's keys sorted on output):
- *   build_id, sqlite_source_id, scenario, command, jobs, wall_seconds, verdict,
- *   seed_count, failing_seed_count, panicked_seed_count,
- *   seeds: [ { seed, hash (16 hex), verdict, panicked, invariants {I<n>: {checked, failed}},
+ *   build_id, sqlite_source_id, scenario, scenario_digest (16 hex: XXH3 of the scenario
+ *   file's bytes; null when none), config {bugs [name ...], swarm, withdrawals (per run)},
+ *   command, jobs, wall_seconds, seed_range ({from, to} or null), shard ({index, count} or
+ *   null), verdict, seed_count, failing_seed_count, panicked_seed_count,
+ *   seeds: [ { seed, crash_at ("NODE:POINT:N" or null), hash (16 hex), verdict, panicked,
+ *              invariants {I<n>: {checked, failed}},
  *              first_violation (null when none), replay (null when none),
  *              faults {counter: n}, coverage {path: n},
  *              withdrawals {total, by_status {STATUS: n}}, wall_seconds } ... ] in seed order,
  *   invariants: {I<n>: {title, checked, failed, seeds_failing, failing_seeds [seed ...]}},
  *   faults: {counter: total}, withdrawals: {total, by_status},
- *   coverage: {required, totals {path: n}, seeds_reaching {path: n}, unreached [path ...]}.
+ *   coverage: {required, totals {path: n}, seeds_reaching {path: n}, unreached [path ...]},
+ *   timeline: {seed, title, html (the picture as index.html shows it)} or null,
+ *   merged_from: [ {report, command, shard, seed_count, wall_seconds, jobs} ... ] (empty
+ *   unless the report was made by report merge).
+ * The per-seed records, the settings and the timeline are everything the three files are
+ * made from: report_read.c reads them back for report merge; the totals are recomputed.
  * Unsigned 64-bit numbers above INT64_MAX (jansson's integer range) are written as decimal
  * strings; every other count is a JSON integer.
  *
@@ -28,6 +36,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "bugs.h"
 #include "report_int.h"
 #include "status.h"
 
@@ -103,14 +112,31 @@ static json_t *withdrawals_json(struct jb *b, uint64_t total, const uint64_t by_
     return o;
 }
 
+static json_t *jhex(uint64_t v)
+{
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016" PRIx64, v);
+    return json_string(hex);
+}
+
+/* {first_key: a, second_key: b}, or null when absent. */
+static json_t *pair_or_null(struct jb *b, bool present, const char *first_key, uint64_t a,
+                            const char *second_key, uint64_t c)
+{
+    if (!present) return json_null();
+    json_t *o = json_object();
+    put(b, o, first_key, ju64(a));
+    put(b, o, second_key, ju64(c));
+    return o;
+}
+
 static json_t *seed_json(struct jb *b, const struct sg_report_seed *s)
 {
     json_t *o = json_object();
-    char hash[17];
-    snprintf(hash, sizeof hash, "%016" PRIx64, s->hash);
     put(b, o, "seed", ju64(s->seed));
-    put(b, o, "hash", json_string(hash));
-    put(b, o, "verdict", json_string(rp_seed_failing(s) ? "violation" : "ok"));
+    put(b, o, "crash_at", jstr_or_null(s->crash_at));
+    put(b, o, "hash", jhex(s->hash));
+    put(b, o, "verdict", json_string(sg_report_seed_failing(s) ? "violation" : "ok"));
     put(b, o, "panicked", json_boolean(s->panicked));
     json_t *inv = json_object();
     for (int i = SG_I1; i < SG_INV_COUNT; i++) {
@@ -167,15 +193,64 @@ static json_t *coverage_totals_json(struct jb *b, const struct sg_report *r,
     return o;
 }
 
+static json_t *config_json(struct jb *b, const struct sg_report *r)
+{
+    json_t *o = json_object();
+    json_t *bugs = json_array();
+    for (int k = 0; k < SG_BUG_COUNT; k++)
+        if (sg_bug_on(r->bugs, (enum sg_bug)k))
+            push(b, bugs, json_string(sg_bug_info((enum sg_bug)k)->name));
+    put(b, o, "bugs", bugs);
+    put(b, o, "swarm", json_boolean(r->swarm));
+    put(b, o, "withdrawals", ju64(r->withdrawals));
+    return o;
+}
+
+static json_t *timeline_json(struct jb *b, const struct sg_report_timeline *t)
+{
+    if (t == NULL) return json_null();
+    json_t *o = json_object();
+    char *html = rp_timeline_html(t);
+    if (html == NULL) b->ok = false;
+    put(b, o, "seed", ju64(t->seed));
+    put(b, o, "title", jstr(t->title));
+    put(b, o, "html", html ? jstr(html) : NULL);
+    free(html);
+    return o;
+}
+
+static json_t *inputs_json(struct jb *b, const struct sg_report *r)
+{
+    json_t *a = json_array();
+    for (size_t k = 0; k < r->n_inputs; k++) {
+        const struct sg_report_input *in = &r->inputs[k];
+        json_t *o = json_object();
+        put(b, o, "report", jstr(in->report));
+        put(b, o, "command", jstr(in->command));
+        put(b, o, "shard", pair_or_null(b, in->shard_n > 0, "index", in->shard_i, "count",
+                                        in->shard_n));
+        put(b, o, "seed_count", ju64(in->n_seeds));
+        put(b, o, "wall_seconds", jreal(in->wall_seconds));
+        put(b, o, "jobs", ju64(in->jobs));
+        push(b, a, o);
+    }
+    return a;
+}
+
 static json_t *report_json(struct jb *b, const struct sg_report *r, const struct rp_totals *t)
 {
     json_t *o = json_object();
     put(b, o, "build_id", jstr(r->build_id));
     put(b, o, "sqlite_source_id", jstr(r->sqlite_source_id));
     put(b, o, "scenario", jstr(r->scenario));
+    put(b, o, "scenario_digest", r->scenario_digest ? jhex(r->scenario_digest) : json_null());
+    put(b, o, "config", config_json(b, r));
     put(b, o, "command", jstr(r->command));
     put(b, o, "jobs", ju64(r->jobs));
     put(b, o, "wall_seconds", jreal(r->wall_seconds));
+    put(b, o, "seed_range", pair_or_null(b, r->has_seed_range, "from", r->seed_from, "to",
+                                         r->seed_to));
+    put(b, o, "shard", pair_or_null(b, r->shard_n > 0, "index", r->shard_i, "count", r->shard_n));
     put(b, o, "verdict", json_string(t->ok ? "ok" : "violation"));
     put(b, o, "seed_count", ju64(r->n_seeds));
     put(b, o, "failing_seed_count", ju64(t->failing_seeds));
@@ -187,6 +262,8 @@ static json_t *report_json(struct jb *b, const struct sg_report *r, const struct
     put(b, o, "faults", faults_json(b, t->faults));
     put(b, o, "withdrawals", withdrawals_json(b, t->withdrawals, t->by_status));
     put(b, o, "coverage", coverage_totals_json(b, r, t));
+    put(b, o, "timeline", timeline_json(b, r->timeline));
+    put(b, o, "merged_from", inputs_json(b, r));
     return o;
 }
 

@@ -11,7 +11,9 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "assert.h"
@@ -45,7 +47,7 @@ uint64_t rp_fault_value(const struct sg_world_stats *s, size_t i)
     return v;
 }
 
-bool rp_seed_failing(const struct sg_report_seed *s)
+bool sg_report_seed_failing(const struct sg_report_seed *s)
 {
     SG_ASSERT_PURE(s != NULL);
     if (!s->ok || s->panicked) return true;
@@ -57,7 +59,7 @@ bool rp_seed_failing(const struct sg_report_seed *s)
 bool rp_seed_unjudged(const struct sg_report_seed *s)
 {
     SG_ASSERT_PURE(s != NULL);
-    if (!rp_seed_failing(s) || s->panicked) return false;
+    if (!sg_report_seed_failing(s) || s->panicked) return false;
     for (int i = SG_I1; i < SG_INV_COUNT; i++)
         if (s->failed[i]) return false;
     return true;
@@ -77,7 +79,7 @@ static void add_seed(struct rp_totals *t, const struct sg_report_seed *s)
     for (size_t f = 0; f < RP_FAULT_STATS; f++) t->faults[f] += rp_fault_value(&s->faults, f);
     t->withdrawals += s->withdrawals;
     for (size_t k = 0; k < 8; k++) t->by_status[k] += s->by_status[k];
-    t->failing_seeds += rp_seed_failing(s);
+    t->failing_seeds += sg_report_seed_failing(s);
     t->panicked_seeds += s->panicked;
     t->unjudged_seeds += rp_seed_unjudged(s);
 }
@@ -91,6 +93,30 @@ void rp_totals_compute(const struct sg_report *r, struct rp_totals *t)
     for (size_t k = 0; k < r->n_seeds; k++) add_seed(t, &r->seeds[k]);
     for (int c = 0; c < SG_COV_COUNT; c++) t->unreached += t->coverage_seeds[c] == 0;
     t->ok = t->failing_seeds == 0 && !(r->require_coverage && t->unreached > 0);
+}
+
+bool sg_report_ok(const struct sg_report *r)
+{
+    SG_ASSERT_PURE(r != NULL);
+    struct rp_totals t;
+    rp_totals_compute(r, &t);
+    return t.ok;
+}
+
+char *rp_strf(const char *fmt, ...)
+{
+    SG_ASSERT_PURE(fmt != NULL);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    size_t cap = n > 0 ? (size_t)n + 1 : 1;
+    char *s = malloc(cap);
+    if (s == NULL) abort();
+    va_start(ap, fmt);
+    vsnprintf(s, cap, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 void rp_error(char *err, size_t cap, const char *what, const char *path, int errnum)

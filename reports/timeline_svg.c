@@ -18,7 +18,9 @@
  * Layers are drawn back to front: row stripes, lanes, bands, lane lines, breaks, arrows,
  * marks, highlight, texts, headers. Coordinates are integers: the output is deterministic.
  */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -550,6 +552,10 @@ bool rp_timeline_write(FILE *f, const struct sg_report_timeline *t)
 {
     SG_ASSERT_PURE(f != NULL);
     SG_ASSERT_PURE(t != NULL);
+    if (t->html) {
+        fputs(t->html, f);
+        return true;
+    }
     struct tl x;
     if (!tl_init(&x, t)) return false;
     struct lay *l = malloc(sizeof *l);
@@ -566,4 +572,19 @@ bool rp_timeline_write(FILE *f, const struct sg_report_timeline *t)
     free(l);
     tl_deinit(&x);
     return true;
+}
+
+char *rp_timeline_html(const struct sg_report_timeline *t)
+{
+    SG_ASSERT_PURE(t != NULL);
+    if (t->html) return rp_strf("%s", t->html);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL) return NULL;
+    bool drawn = rp_timeline_write(f, t);
+    bool closed = fclose(f) == 0;
+    if (drawn && closed) return text;
+    free(text);
+    return NULL;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "assert.h"
 #include "catalogue.h"
@@ -541,6 +542,28 @@ enum sg_scenario_status sg_scenario_load(const char *arg, uint64_t seed, struct 
     if (st != SG_SCENARIO_OK) return st;
     if (sg_scenario_is_path(arg)) built.scenario = arg;
     *rc = built;
+    return st;
+}
+
+enum sg_scenario_status sg_scenario_digest(const char *arg, uint64_t *digest_out, char *err,
+                                           size_t cap)
+{
+    SG_ASSERT_PURE(arg != NULL && digest_out != NULL);
+    SG_ASSERT_PURE(err != NULL && cap > 0);
+    if (!sg_scenario_is_path(arg)) {
+        size_t i = catalogue_find(arg);
+        if (i == sg_catalogue_file_count) {
+            unknown_name(arg, err, cap);
+            return SG_SCENARIO_NOT_FOUND;
+        }
+        *digest_out = XXH3_64bits(sg_catalogue_files[i].text, sg_catalogue_files[i].len);
+        return SG_SCENARIO_OK;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    enum sg_scenario_status st = read_file(arg, &text, &len, err, cap);
+    if (st == SG_SCENARIO_OK) *digest_out = XXH3_64bits(text, len);
+    free(text);
     return st;
 }
 

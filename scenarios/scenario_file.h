@@ -75,6 +75,15 @@ SG_MUST_USE enum sg_scenario_status sg_scenario_load_text(const char *origin, co
                                                           struct sg_scenario_info *info,
                                                           char *err, size_t cap);
 
+/* The scenario's version: XXH3-64 of the bytes it is loaded from (a catalogue entry's
+ * embedded file, or the file arg names), so two runs of one scenario name agree on it
+ * exactly when they ran the same text. Reports record it (report.json scenario_digest) and
+ * `report merge` refuses reports whose digests differ. The text is not parsed. When arg
+ * names no catalogue entry, or its file cannot be read (or is larger than
+ * SG_SCENARIO_FILE_MAX), returns that status with err set and *digest_out unchanged. */
+SG_MUST_USE enum sg_scenario_status sg_scenario_digest(const char *arg, uint64_t *digest_out,
+                                                       char *err, size_t cap);
+
 /* The catalogue, sorted by name: how many entries, and the i-th name (i < count). */
 size_t sg_scenario_count(void);
 const char *sg_scenario_name(size_t i);

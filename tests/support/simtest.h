@@ -22,6 +22,7 @@
  *   st_produce                              one record to the broker, as a client would
  *   st_int, st_qint, st_qtext               one value from a node's table
  *   st_watch_start                          count a node's trace records that contain a text
+ *   st_read_file                            a whole file as a string (reports, traces)
  *   ST_USER_A                               the usual client's user id
  */
 #ifndef SG_SIMTEST_H
@@ -118,6 +119,10 @@ struct st_watch {
     uint64_t hits;
     int64_t first_at_ns; /* when the first hit was traced; 0 before it */
 };
+/* The whole file at path as a NUL-terminated heap string (the caller frees); NULL when it
+ * cannot be read. */
+char *st_read_file(const char *path);
+
 /* Zeroes w and installs it as the world's trace sink, replacing any other sink. w must stay
  * alive while the world runs (until st_free, or until another sink replaces it). */
 void st_watch_start(struct simtest *t, struct st_watch *w, uint32_t node, const char *needle);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "simtest.h"
 
 static const char *const TRACE[] = {
     "0 0 world seed=2 sqlite=abc",
@@ -102,10 +103,13 @@ static int setup(void **state)
     static char replay[] = REPLAY;
     fx->seeds[1].replay = replay;
     fx->timeline = (struct sg_report_timeline){2, "default, seed 2: the violation", fx->records,
-                                               TRACE_N, HIGHLIGHT};
-    fx->report = (struct sg_report){"default", "sagasim sweep --seeds 1..2", "sagasim 0.1.0 test",
-                                    "2022-12-28 sqlite-id", fx->seeds, 2, &fx->timeline, 1.5,
-                                    2, false};
+                                               TRACE_N, HIGHLIGHT, NULL};
+    fx->report = (struct sg_report){.scenario = "default",
+                                    .command = "sagasim sweep --seeds 1..2",
+                                    .build_id = "sagasim 0.1.0 test",
+                                    .sqlite_source_id = "2022-12-28 sqlite-id",
+                                    .seeds = fx->seeds, .n_seeds = 2,
+                                    .timeline = &fx->timeline, .wall_seconds = 1.5, .jobs = 2};
     *state = fx;
     return 0;
 }
@@ -132,18 +136,9 @@ static int teardown(void **state)
 /* The whole file as a string (caller frees). */
 static char *read_text(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    char *text = st_read_file(path);
+    assert_non_null(text);
+    return text;
 }
 
 /* Writes the fixture's report and returns the text of one of its files (caller frees). */
@@ -478,7 +473,7 @@ static void report__timeline__caps_huge_traces_to_a_window(void **state)
         else snprintf(texts[k], 80, "%zu 1 deliver 4->1 len=%zu", k, k - 1);
         recs[k] = texts[k];
     }
-    fx->timeline = (struct sg_report_timeline){9, "big", recs, N, 2001};
+    fx->timeline = (struct sg_report_timeline){9, "big", recs, N, 2001, NULL};
     char *html = write_and_read(fx, "index.html");
     const char *svg = strstr(html, "<svg id=\"timeline\"");
     assert_non_null(svg);
@@ -498,7 +493,8 @@ static void report__timeline__survives_malformed_records(void **state)
                       "-5 1 stop", "99999999999999999999999 1 x"};
     char *recs[sizeof bad / sizeof bad[0]];
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) recs[k] = bad[k];
-    fx->timeline = (struct sg_report_timeline){3, "<bad>", recs, sizeof bad / sizeof bad[0], 7};
+    fx->timeline =
+        (struct sg_report_timeline){3, "<bad>", recs, sizeof bad / sizeof bad[0], 7, NULL};
     char *html = write_and_read(fx, "index.html");
     assert_non_null(strstr(html, "bad \\xff\\xfe byte"));
     assert_non_null(strstr(html, "&lt;bad&gt;"));
