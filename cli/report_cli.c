@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "report.h"
+#include "scenario.h"
 #include "scenario_file.h"
 #include "source_id.h"
 
@@ -45,9 +46,12 @@ void sg_cli_seed_report(const struct sg_cli_opts *o, const struct sg_run_config 
     s->withdrawals = res->report.withdrawals;
     memcpy(s->by_status, res->report.by_status, sizeof s->by_status);
     s->wall_seconds = wall;
-    if (o->crash_role >= 0)
-        snprintf(s->crash_at, sizeof s->crash_at, "%s:%s:%" PRIu32,
-                 sg_role_name((enum sg_role)o->crash_role), o->crash_point, o->crash_hit);
+    if (o->crash_point >= 0) {
+        size_t n = 0;
+        const struct sg_crashpoint *cp = &sg_crashpoints(&n)[o->crash_point];
+        snprintf(s->crash_at, sizeof s->crash_at, "%s:%s:%" PRIu32, sg_role_name(cp->role),
+                 cp->point, o->crash_hit);
+    }
 }
 
 /* The last record that names the violating withdrawal (else the last record). */
