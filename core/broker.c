@@ -12,6 +12,7 @@
 #include "bugs.h"
 #include "db.h"
 #include "timer.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 const char *const sg_topics[SG_TOPIC_COUNT] = {
@@ -128,7 +129,7 @@ static enum sg_err on_produce(struct sg_broker *b, const SgEnvelope *e)
         return SG_OK;
     }
     b->appended += pr->n_records;
-    sg_trace(b->env, "broker append n=%zu from=%u", pr->n_records, e->from);
+    SG_TRACE(b->env, SG_TR_BROKER_APPEND, .i = {(int64_t)pr->n_records, e->from});
     if (sg_fault(b->env, "broker.after_append")) return SG_ERR_CRASHED;
     send_ack(b, e, (uint32_t)pr->n_records, 0);
     for (uint32_t t = 0; t < SG_TOPIC_COUNT; t++)
@@ -242,7 +243,7 @@ static enum sg_err on_fetch(struct sg_broker *b, const SgEnvelope *e)
     struct sg_parked_fetch f = {true, e->from, e->msg_id, (uint32_t)t, req->partition,
                                 max, {0}, req->offset, req->from_committed, 0};
     if (t < 0 || req->partition >= b->cfg->partitions || strlen(req->group) >= sizeof f.group) {
-        sg_trace(b->env, "broker refuses fetch from=%u", e->from); /* the consumer times out */
+        SG_TRACE(b->env, SG_TR_BROKER_REFUSES_FETCH, .i = {e->from}); /* the consumer times out */
         return SG_OK;
     }
     strcpy(f.group, req->group);
@@ -291,7 +292,7 @@ enum sg_err sg_broker_on_message(struct sg_broker *b, const SgEnvelope *e)
     case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH: return on_fetch(b, e);
     case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_COMMIT: return on_commit(b, e);
     default:
-        sg_trace(b->env, "broker ignores payload %d", (int)e->payload_case);
+        SG_TRACE(b->env, SG_TR_BROKER_IGNORES, .i = {e->payload_case});
         return SG_OK;
     }
 }

@@ -10,12 +10,13 @@
 
 #include "assert.h"
 #include "migrate.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 void sg_db_trace_err(const struct sg_env *env, sqlite3 *h, int rc, const char *where)
 {
-    sg_trace(env, "sqlite_error rc=%d ext=%d at=%s", rc & 0xff,
-             h ? sqlite3_extended_errcode(h) : rc, where);
+    SG_TRACE(env, SG_TR_SQLITE_ERROR, .i = {rc & 0xff, h ? sqlite3_extended_errcode(h) : rc},
+             .s = {where});
 }
 
 enum sg_err sg_db_exec(const struct sg_env *env, struct sg_db *db, const char *sql)
@@ -40,7 +41,7 @@ static enum sg_err check_journal_mode(const struct sg_env *env, struct sg_db *db
         if (mode && strcmp((const char *)mode, want) == 0) err = SG_OK;
     }
     sg_db_done(st);
-    if (err != SG_OK) sg_trace(env, "db_journal_mode_not %s", want);
+    if (err != SG_OK) SG_TRACE(env, SG_TR_DB_JOURNAL_MODE_NOT, .s = {want});
     return err;
 }
 

@@ -10,6 +10,7 @@
 #include "bugs.h"
 #include "db.h"
 #include "timer.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 void sg_relay_init(struct sg_relay *r, const struct sg_env *env, const struct sg_config *cfg,
@@ -107,7 +108,7 @@ enum sg_err sg_relay_kick(struct sg_relay *r)
         r->in_flight = true;
         r->batch_last_seq = b->last_seq;
         r->gen++;
-        sg_trace(r->env, "relay produce n=%zu last_seq=%lld", b->n, (long long)b->last_seq);
+        SG_TRACE(r->env, SG_TR_RELAY_PRODUCE, .i = {(int64_t)b->n, b->last_seq});
         if (sg_bug_on(r->cfg->bugs, SG_BUG_RELAY_PERSIST_EARLY)) /* PLANTED BUG */
             err = sg_db_runf(r->env, r->db, NULL,
                              "UPDATE relay_position SET last_seq = ? WHERE id = 1", "i",
@@ -130,7 +131,7 @@ enum sg_err sg_relay_on_ack(struct sg_relay *r, const SgEnvelope *e)
                                  "UPDATE relay_position SET last_seq = ? WHERE id = 1", "i",
                                  r->batch_last_seq);
     if (err != SG_OK) return err; /* autocommit failed: keep in flight; the retry resends */
-    sg_trace(r->env, "relay persisted last_seq=%lld", (long long)r->batch_last_seq);
+    SG_TRACE(r->env, SG_TR_RELAY_PERSISTED, .i = {r->batch_last_seq});
     r->published += e->produce_ack->count;
     r->in_flight = false;
     return sg_relay_kick(r);
@@ -145,7 +146,7 @@ enum sg_err sg_relay_on_timer(struct sg_relay *r, uint64_t tag)
         return sg_relay_kick(r);
     case SG_TIMER_RELAY_RETRY:
         if (!r->in_flight || sg_tag_arg(tag) != (r->gen & 0x00ffffffffffffffULL)) return SG_OK;
-        sg_trace(r->env, "relay retry");
+        SG_TRACE(r->env, SG_TR_RELAY_RETRY);
         r->in_flight = false;
         return sg_relay_kick(r);
     default: SG_UNREACHABLE(r->env, "not a relay timer");
