@@ -205,11 +205,6 @@ void sg_db_done(sqlite3_stmt *st)
     sqlite3_clear_bindings(st);
 }
 
-int sg_db_bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-}
-
 enum sg_err sg_db_run(const struct sg_env *env, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
@@ -242,12 +237,13 @@ static sqlite3_stmt *stmt_vf(const struct sg_env *env, struct sg_db *db, const c
     int rc = SQLITE_OK;
     for (int i = 0; types[i] && rc == SQLITE_OK; i++) {
         switch (types[i]) {
-        case 't': rc = sg_db_bind_text(st, i + 1, va_arg(ap, const char *)); break;
+        case 't': rc = sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_STATIC);
+            break;
         case 'i': rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t)); break;
         case 'b': {
             const void *p = va_arg(ap, const void *);
             size_t len = va_arg(ap, size_t);
-            rc = sqlite3_bind_blob64(st, i + 1, p, len, SQLITE_TRANSIENT);
+            rc = sqlite3_bind_blob64(st, i + 1, p, len, SQLITE_STATIC);
             break;
         }
         default: SG_UNREACHABLE(env, "unknown bind type");

@@ -86,26 +86,38 @@ static void pack_bytes(struct pack *p, const void *bytes, size_t len)
     p->n += len;
 }
 
-static void pack_le(struct pack *p, uint64_t v, size_t width)
+/* Little-endian stores; compilers turn each into one move on little-endian hosts. */
+static void store_le32(uint8_t *b, uint32_t v)
 {
-    uint8_t b[8];
-    for (size_t k = 0; k < width; k++) b[k] = (uint8_t)(v >> (8 * k));
-    pack_bytes(p, b, width);
+    b[0] = (uint8_t)v;
+    b[1] = (uint8_t)(v >> 8);
+    b[2] = (uint8_t)(v >> 16);
+    b[3] = (uint8_t)(v >> 24);
 }
+
+static void store_le64(uint8_t *b, uint64_t v)
+{
+    store_le32(b, (uint32_t)v);
+    store_le32(b + 4, (uint32_t)(v >> 32));
+}
+
+enum { TRACE_HEAD_BYTES = 8 + 4 + 4 + 8 * SG_TR_INTS };
 
 /* Feeds the record's encoding (trace.h) to the hash. */
 static void hash_record(XXH3_state_t *state, int64_t at_ns, uint32_t node,
                         const struct sg_trace_rec *rec)
 {
-    struct pack p = {.state = state, .n = 0};
-    pack_le(&p, (uint64_t)at_ns, 8);
-    pack_le(&p, node, 4);
-    pack_le(&p, (uint64_t)rec->kind, 4);
-    for (size_t k = 0; k < SG_TR_INTS; k++) pack_le(&p, (uint64_t)rec->i[k], 8);
+    struct pack p = {.state = state, .n = TRACE_HEAD_BYTES};
+    store_le64(p.buf, (uint64_t)at_ns);
+    store_le32(p.buf + 8, node);
+    store_le32(p.buf + 12, (uint32_t)rec->kind);
+    for (size_t k = 0; k < SG_TR_INTS; k++) store_le64(p.buf + 16 + 8 * k, (uint64_t)rec->i[k]);
     for (size_t k = 0; k < SG_TR_STRS; k++) {
         size_t len = rec->s[k] ? strlen(rec->s[k]) : 0;
         SG_ASSERT_PURE(len <= UINT32_MAX);
-        pack_le(&p, len, 4);
+        uint8_t len_le[4];
+        store_le32(len_le, (uint32_t)len);
+        pack_bytes(&p, len_le, sizeof len_le);
         pack_bytes(&p, rec->s[k], len);
     }
     pack_flush(&p);
