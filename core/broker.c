@@ -206,12 +206,19 @@ static int answer_fetch(struct sg_broker *b, const struct sg_parked_fetch *f, bo
                         enum sg_err *err)
 {
     uint32_t t = f->topic, p = f->partition;
+    *err = SG_OK;
+    /* The log end is known here: a long poll at the end parks without touching the disk. */
+    bool at_end = !f->from_committed && f->offset >= b->next_offset[t][p];
+    if (at_end && !answer_empty) return -1;
     uint64_t committed = 0;
     *err = committed_offset(b, f->group, t, p, &committed);
     if (*err != SG_OK) return -1;
     uint64_t from = f->from_committed ? committed : f->offset;
     SgRecord **recs = NULL;
-    size_t n = read_records(b, t, p, from, f->max_records ? f->max_records : 1, &recs, err);
+    size_t n = from >= b->next_offset[t][p]
+                   ? 0
+                   : read_records(b, t, p, from, f->max_records ? f->max_records : 1, &recs,
+                                  err);
     if (*err != SG_OK || (n == 0 && !answer_empty)) {
         free_records(recs, n);
         return -1;
