@@ -48,7 +48,8 @@ void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config
     const struct sg_check_report *r = &res->report;
     printf("seed=%" PRIu64 "\nscenario=%s\nhash=%016" PRIx64 "\nverdict=%s\n", rc->seed,
            o->scenario, res->hash, res->ok ? "ok" : "violation");
-    printf("withdrawals=%" PRIu64 "\n", r->withdrawals);
+    printf("withdrawals=%" PRIu64 "\ncreates_started=%" PRIu64 "\n", r->withdrawals,
+           res->creates_started);
     for (int s = SG_STATUS_REQUESTED; s < SG_STATUS_COUNT; s++)
         printf("status.%s=%" PRIu64 "\n", sg_status_name((enum sg_status)s), r->by_status[s]);
     uint64_t terminal = r->by_status[SG_STATUS_COMPLETED] + r->by_status[SG_STATUS_FAILED] +

@@ -5,6 +5,8 @@
  * ratio and SQLite commits per saga; then, in the same process, commits as many bare
  * SQLite transactions (one small insert each, WAL + EXCLUSIVE + synchronous=FULL) on the
  * same in-memory VFS, and reports the harness's cost relative to that bare SQLite work.
+ * While the run goes, a sampling profiler (sqlite_share.h) measures the share of CPU time
+ * spent outside SQLite: harness_share (omitted where the sampler is unavailable).
  */
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sqlite_share.h"
 #include "vfs.h"
 
 static const char usage[] =
@@ -19,7 +22,8 @@ static const char usage[] =
     "\n"
     "Prints figures: sagas per wall second, the simulated:wall ratio, SQLite commits per\n"
     "saga, and the cost of the whole run relative to as many bare SQLite commits on the\n"
-    "same VFS (overhead_vs_bare_sqlite). Defaults: --scenario calm --withdrawals 1000.\n";
+    "same VFS (overhead_vs_bare_sqlite), and the share of the run's CPU time spent outside\n"
+    "SQLite, sampled (harness_share). Defaults: --scenario calm --withdrawals 1000.\n";
 
 static uint64_t bench_random(void *ctx)
 {
@@ -83,9 +87,12 @@ int sg_cmd_bench(int argc, char **argv)
     struct sg_run_config rc;
     sg_cli_config(&o, o.seed, &rc);
     struct sg_run_result res;
+    bool sampled = sg_sqlite_share_start();
     double t0 = sg_cli_wall_seconds();
-    if (!sg_run(&rc, &res)) return SG_EXIT_USAGE;
+    bool ran = sg_run(&rc, &res);
     double wall = sg_cli_wall_seconds() - t0;
+    struct sg_sqlite_share share = sg_sqlite_share_stop();
+    if (!ran) return SG_EXIT_USAGE;
     const struct sg_check_report *r = &res.report;
     uint64_t sagas = r->by_status[3] + r->by_status[4] + r->by_status[5];
     double bare = bare_sqlite(res.commits);
@@ -101,5 +108,8 @@ int sg_cmd_bench(int argc, char **argv)
            sagas ? (double)res.commits / (double)sagas : 0.0);
     printf("bare_sqlite_seconds=%.3f\noverhead_vs_bare_sqlite=%.2f\n", bare,
            bare > 0 ? wall / bare : 0.0);
+    if (sampled && share.samples > 0)
+        printf("harness_share=%.2f\nprofile_samples=%" PRIu64 "\n",
+               1.0 - (double)share.in_sqlite / (double)share.samples, share.samples);
     return SG_EXIT_OK;
 }

@@ -12,6 +12,7 @@
 #include "bugs.h"
 #include "db.h"
 #include "timer.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 const char *const sg_topics[SG_TOPIC_COUNT] = {
@@ -129,7 +130,7 @@ static enum sg_err on_produce(struct sg_broker *b, const SgEnvelope *e)
         return SG_OK;
     }
     b->appended += pr->n_records;
-    sg_trace(b->env, "broker append n=%zu from=%u", pr->n_records, e->from);
+    SG_TRACE(b->env, SG_TR_BROKER_APPEND, .i = {(int64_t)pr->n_records, e->from});
     if (sg_fault(b->env, "broker.after_append")) return SG_ERR_CRASHED;
     send_ack(b, e, (uint32_t)pr->n_records, 0);
     for (uint32_t t = 0; t < SG_TOPIC_COUNT; t++)
@@ -206,12 +207,19 @@ static int answer_fetch(struct sg_broker *b, const struct sg_parked_fetch *f, bo
                         enum sg_err *err)
 {
     uint32_t t = f->topic, p = f->partition;
+    *err = SG_OK;
+    /* The log end is known here: a long poll at the end parks without touching the disk. */
+    bool at_end = !f->from_committed && f->offset >= b->next_offset[t][p];
+    if (at_end && !answer_empty) return -1;
     uint64_t committed = 0;
     *err = committed_offset(b, f->group, t, p, &committed);
     if (*err != SG_OK) return -1;
     uint64_t from = f->from_committed ? committed : f->offset;
     SgRecord **recs = NULL;
-    size_t n = read_records(b, t, p, from, f->max_records ? f->max_records : 1, &recs, err);
+    size_t n = from >= b->next_offset[t][p]
+                   ? 0
+                   : read_records(b, t, p, from, f->max_records ? f->max_records : 1, &recs,
+                                  err);
     if (*err != SG_OK || (n == 0 && !answer_empty)) {
         free_records(recs, n);
         return -1;
@@ -243,7 +251,7 @@ static enum sg_err on_fetch(struct sg_broker *b, const SgEnvelope *e)
     struct sg_parked_fetch f = {true, e->from, e->msg_id, (uint32_t)t, req->partition,
                                 max, {0}, req->offset, req->from_committed, 0};
     if (t < 0 || req->partition >= b->cfg->partitions || strlen(req->group) >= sizeof f.group) {
-        sg_trace(b->env, "broker refuses fetch from=%u", e->from); /* the consumer times out */
+        SG_TRACE(b->env, SG_TR_BROKER_REFUSES_FETCH, .i = {e->from}); /* the consumer times out */
         return SG_OK;
     }
     strcpy(f.group, req->group);
@@ -292,7 +300,7 @@ enum sg_err sg_broker_on_message(struct sg_broker *b, const SgEnvelope *e)
     case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH: return on_fetch(b, e);
     case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_COMMIT: return on_commit(b, e);
     default:
-        sg_trace(b->env, "broker ignores payload %d", (int)e->payload_case);
+        SG_TRACE(b->env, SG_TR_BROKER_IGNORES, .i = {e->payload_case});
         return SG_OK;
     }
 }

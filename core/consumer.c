@@ -10,6 +10,7 @@
 #include "bugs.h"
 #include "db.h"
 #include "timer.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 void sg_consumer_init(struct sg_consumer *c, const struct sg_env *env,
@@ -123,7 +124,7 @@ static enum sg_err reject_poison(struct sg_consumer *c, const SgRecord *rec)
     if (!inbox_has(c, key, &err) && err == SG_OK) {
         err = inbox_put(c, key, rec, NULL, SG_INBOX_REJECTED);
         c->stats.rejected++;
-        sg_trace(c->env, "consume poison %s", key);
+        SG_TRACE(c->env, SG_TR_CONSUME_POISON, .s = {key});
     }
     return err;
 }
@@ -145,7 +146,7 @@ static enum sg_err apply_one(struct sg_consumer *c, const SgRecord *rec)
     bool dedup = !sg_bug_on(c->cfg->bugs, SG_BUG_NO_INBOX_DEDUP) && !c->no_dedup;
     if (dedup && inbox_has(c, key, &err)) {
         c->stats.duplicates++;
-        sg_trace(c->env, "consume duplicate %s %s", ev->event_type, key);
+        SG_TRACE(c->env, SG_TR_CONSUME_DUPLICATE, .s = {ev->event_type, key});
     } else if (err == SG_OK) {
         enum sg_inbox_result result = SG_INBOX_REJECTED;
         err = c->fn(c->fn_ctx, c->db, rec, ev, &result);
@@ -153,7 +154,8 @@ static enum sg_err apply_one(struct sg_consumer *c, const SgRecord *rec)
         if (result == SG_INBOX_APPLIED) c->stats.applied++;
         if (result == SG_INBOX_IGNORED) c->stats.ignored++;
         if (result == SG_INBOX_REJECTED) c->stats.rejected++;
-        sg_trace(c->env, "consume %s %s %s", ev->event_type, key, sg_inbox_result_name(result));
+        SG_TRACE(c->env, SG_TR_CONSUME,
+                 .s = {ev->event_type, key, sg_inbox_result_name(result)});
     }
     sg_event_free(ev);
     return err;
@@ -225,7 +227,7 @@ void sg_consumer_on_timer(struct sg_consumer *c, uint64_t tag)
     if (i >= c->sub_count) return;
     struct sg_consumer_sub *s = &c->subs[i];
     if ((s->gen & 0xffffffffu) != (arg & 0xffffffffu)) return; /* superseded */
-    sg_trace(c->env, "consumer timeout %s/%u", s->topic, s->partition);
+    SG_TRACE(c->env, SG_TR_CONSUMER_TIMEOUT, .i = {s->partition}, .s = {s->topic});
     if (s->state == SG_SUB_COMMIT) send_commit(c, i, s->next_offset); /* until acknowledged */
     else send_fetch(c, i);
 }

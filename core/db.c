@@ -10,12 +10,13 @@
 
 #include "assert.h"
 #include "migrate.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 void sg_db_trace_err(const struct sg_env *env, sqlite3 *h, int rc, const char *where)
 {
-    sg_trace(env, "sqlite_error rc=%d ext=%d at=%s", rc & 0xff,
-             h ? sqlite3_extended_errcode(h) : rc, where);
+    SG_TRACE(env, SG_TR_SQLITE_ERROR, .i = {rc & 0xff, h ? sqlite3_extended_errcode(h) : rc},
+             .s = {where});
 }
 
 enum sg_err sg_db_exec(const struct sg_env *env, struct sg_db *db, const char *sql)
@@ -40,7 +41,7 @@ static enum sg_err check_journal_mode(const struct sg_env *env, struct sg_db *db
         if (mode && strcmp((const char *)mode, want) == 0) err = SG_OK;
     }
     sg_db_done(st);
-    if (err != SG_OK) sg_trace(env, "db_journal_mode_not %s", want);
+    if (err != SG_OK) SG_TRACE(env, SG_TR_DB_JOURNAL_MODE_NOT, .s = {want});
     return err;
 }
 
@@ -204,11 +205,6 @@ void sg_db_done(sqlite3_stmt *st)
     sqlite3_clear_bindings(st);
 }
 
-int sg_db_bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-}
-
 enum sg_err sg_db_run(const struct sg_env *env, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
@@ -241,12 +237,13 @@ static sqlite3_stmt *stmt_vf(const struct sg_env *env, struct sg_db *db, const c
     int rc = SQLITE_OK;
     for (int i = 0; types[i] && rc == SQLITE_OK; i++) {
         switch (types[i]) {
-        case 't': rc = sg_db_bind_text(st, i + 1, va_arg(ap, const char *)); break;
+        case 't': rc = sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_STATIC);
+            break;
         case 'i': rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t)); break;
         case 'b': {
             const void *p = va_arg(ap, const void *);
             size_t len = va_arg(ap, size_t);
-            rc = sqlite3_bind_blob64(st, i + 1, p, len, SQLITE_TRANSIENT);
+            rc = sqlite3_bind_blob64(st, i + 1, p, len, SQLITE_STATIC);
             break;
         }
         default: SG_UNREACHABLE(env, "unknown bind type");

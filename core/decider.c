@@ -14,6 +14,7 @@
 #include "ledger.h"
 #include "outbox.h"
 #include "payout.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 struct role_desc {
@@ -122,7 +123,7 @@ enum sg_err sg_decider_on_message(struct sg_decider *d, const SgEnvelope *e)
 {
     bool handled = false;
     enum sg_err err = sg_service_on_message(&d->svc, e, &handled);
-    if (!handled) sg_trace(d->svc.env, "decider ignores payload %d", (int)e->payload_case);
+    if (!handled) SG_TRACE(d->svc.env, SG_TR_DECIDER_IGNORES, .i = {e->payload_case});
     return err;
 }
 

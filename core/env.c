@@ -3,24 +3,11 @@
  */
 #include "env.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "assert.h"
 #include "err.h"
 #include "banned.h"
-
-void sg_trace(const struct sg_env *env, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    SG_ASSERT(env, n >= 0);
-    env->trace(env->ctx, buf);
-}
 
 bool sg_fault(const struct sg_env *env, const char *point)
 {

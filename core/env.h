@@ -14,7 +14,8 @@
  * - send() takes the bytes of one encoded sagasim.node.v1.Envelope and copies them.
  * - timer_at() arms a one-shot timer at a monotonic time; when it fires, the node's
  *   on_timer is called with `tag`. Timers die with the node (a crash forgets them).
- * - trace() receives one canonical text record (no addresses, no wall-clock noise).
+ * - trace() receives one record (trace_rec.h: a kind, integers and borrowed strings; no
+ *   addresses, no wall-clock noise); it renders text only if it needs text.
  * - fault_point() returns true when the node must crash right there: the caller returns
  *   SG_ERR_CRASHED at once and the environment tears the node down.
  * - panic() does not return.
@@ -30,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct sg_trace_rec;
+
 struct sg_env {
     void *ctx;
     uint32_t node_id;
@@ -41,7 +44,7 @@ struct sg_env {
     uint64_t (*random_u64)(void *ctx);
     void (*send)(void *ctx, uint32_t to, const uint8_t *bytes, size_t len);
     void (*timer_at)(void *ctx, int64_t mono_ns, uint64_t tag);
-    void (*trace)(void *ctx, const char *record);
+    void (*trace)(void *ctx, const struct sg_trace_rec *record);
     bool (*fault_point)(void *ctx, const char *point);
     void (*panic)(void *ctx, const char *file, int line, const char *expr)
         __attribute__((noreturn));
@@ -59,10 +62,6 @@ enum sg_node_id {
     SG_NODE_CLIENT0 = 6,
     SG_NODE_INJECTOR = 255, /* the simulator's fault injector (poison records) */
 };
-
-/* sg_trace: format one trace record (printf-style) and hand it to env->trace. */
-void sg_trace(const struct sg_env *env, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* sg_fault: true when the environment crashes the node at the named point. */
 bool sg_fault(const struct sg_env *env, const char *point);

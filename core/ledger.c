@@ -10,6 +10,7 @@
 #include "decide.h"
 #include "decider.h"
 #include "ids.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 enum { STATE_LEN = 12 };
@@ -117,7 +118,7 @@ static enum sg_err apply(struct sg_decider *d, struct sg_db *db, const SgEvent *
         err = move(env, db, w, a->d_available, a->d_held, a->d_paid, &moved);
     if (err != SG_OK) return err;
     if (!moved) { /* past int64: refuse rather than wrap */
-        sg_trace(env, "ledger refuses %s wid=%s: balance overflow", a->kind, w->withdrawal_id);
+        SG_TRACE(env, SG_TR_LEDGER_REFUSES, .s = {a->kind, w->withdrawal_id});
         *result = SG_INBOX_REJECTED;
         return SG_OK;
     }
@@ -127,8 +128,7 @@ static enum sg_err apply(struct sg_decider *d, struct sg_db *db, const SgEvent *
                                 w->destination_addr, a->reason, NULL, NULL};
     if (err == SG_OK) err = sg_outbox_put(env, db, a->answer, &f, ev->trace_id, now);
     if (err != SG_OK) return err;
-    sg_trace(env, "ledger %s wid=%s amount=%lld", a->kind, w->withdrawal_id,
-             (long long)a->amount);
+    SG_TRACE(env, SG_TR_LEDGER, .i = {a->amount}, .s = {a->kind, w->withdrawal_id});
     d->decided++;
     *result = SG_INBOX_APPLIED;
     return SG_OK;

@@ -13,6 +13,7 @@
 
 #include "assert.h"
 #include "db.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 #define COUNT_OF(a) ((uint32_t)(sizeof(a) / sizeof((a)[0])))
@@ -159,8 +160,8 @@ enum sg_err sg_migrate_check(const struct sg_env *env, struct sg_db *db,
     if (err != SG_OK) return err;
     if (found_out) *found_out = found;
     if (found > schema->version) {
-        sg_trace(env, "db_schema_newer %s have=%u know=%u", schema->db_name, found,
-                 schema->version);
+        SG_TRACE(env, SG_TR_DB_SCHEMA_NEWER, .i = {found, schema->version},
+                 .s = {schema->db_name});
         return SG_ERR_SCHEMA;
     }
     return SG_OK;
@@ -187,7 +188,7 @@ enum sg_err sg_migrate(const struct sg_env *env, struct sg_db *db,
     if (err != SG_OK) goto fail_rollback;
     err = sg_db_commit(env, db); /* rolls back itself on failure */
     if (err != SG_OK) return err;
-    sg_trace(env, "db_migrated %s from=%u to=%u", schema->db_name, found, schema->version);
+    SG_TRACE(env, SG_TR_DB_MIGRATED, .i = {found, schema->version}, .s = {schema->db_name});
     /* Postcondition, checked when the header can be read (it is cached after COMMIT). */
     uint32_t now = 0;
     if (read_version(env, db, &now) == SG_OK) SG_ASSERT(env, now == schema->version);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 static const char *const role_names[SG_ROLE_COUNT] = {"broker", "orchestrator", "identity",
@@ -60,7 +61,7 @@ enum sg_err sg_node_start(struct sg_node *n, enum sg_role role, const struct sg_
     default: err = sg_decider_start(&n->u.decider, decider_roles[role], env, cfg); break;
     }
     n->up = err == SG_OK;
-    sg_trace(env, "start %s %s", sg_role_name(role), sg_err_name(err));
+    SG_TRACE(env, SG_TR_START, .s = {sg_role_name(role), sg_err_name(err)});
     return err;
 }
 
@@ -70,7 +71,7 @@ enum sg_err sg_node_on_message(struct sg_node *n, const uint8_t *bytes, size_t l
     SG_ASSERT(env, n->up);
     SgEnvelope *e = sg_wire_decode(bytes, len);
     if (!e) {
-        sg_trace(env, "drop undecodable message len=%zu", len);
+        SG_TRACE(env, SG_TR_DROP_UNDECODABLE, .i = {(int64_t)len});
         return SG_OK;
     }
     enum sg_err err;

@@ -11,6 +11,7 @@
 #include "migrate.h"
 #include "codes.h"
 #include "timer.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 static const char *const orch_topics[] = {"cbsaga.evt.identity", "cbsaga.evt.risk",
@@ -71,8 +72,8 @@ void sg_orch_reply(struct sg_orch *o, uint32_t to, uint64_t correlation_id,
         r.body_case = SAGASIM__NODE__V1__CLIENT_REPLY__BODY_CREATE;
         r.create = &body;
     }
-    sg_trace(o->svc.env, "reply to=%u code=%s wid=%s status=%s", to, sg_code_name(code),
-             r.withdrawal_id, status ? status : "");
+    SG_TRACE(o->svc.env, SG_TR_REPLY, .i = {to},
+             .s = {sg_code_name(code), r.withdrawal_id, status ? status : ""});
     sg_wire_reply(o->svc.env, &o->svc.msg_counter, to, correlation_id, trace_id, &r);
 }
 
@@ -134,8 +135,7 @@ static void reply_get(struct sg_orch *o, const SgEnvelope *e, const struct sg_wr
     r.withdrawal_id = g.withdrawal_id;
     r.body_case = SAGASIM__NODE__V1__CLIENT_REPLY__BODY_GET;
     r.get = &g;
-    sg_trace(o->svc.env, "reply to=%u code=OK get wid=%s status=%s", e->from, w->withdrawal_id,
-             g.status);
+    SG_TRACE(o->svc.env, SG_TR_REPLY_GET, .i = {e->from}, .s = {w->withdrawal_id, g.status});
     sg_wire_reply(o->svc.env, &o->svc.msg_counter, e->from, e->msg_id, e->trace_id, &r);
 }
 
@@ -173,7 +173,7 @@ enum sg_err sg_orch_on_message(struct sg_orch *o, const SgEnvelope *e)
     default: {
         bool handled = false;
         enum sg_err err = sg_service_on_message(&o->svc, e, &handled);
-        if (!handled) sg_trace(o->svc.env, "orch ignores payload %d", (int)e->payload_case);
+        if (!handled) SG_TRACE(o->svc.env, SG_TR_ORCH_IGNORES, .i = {e->payload_case});
         return err;
     }
     }

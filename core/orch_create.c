@@ -15,6 +15,7 @@
 #include "db.h"
 #include "orch_int.h"
 #include "timer.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 /* The idempotency row of (user_id, key). */
@@ -149,7 +150,7 @@ static enum sg_err reserve(struct sg_orch *o, struct sg_orch_work *w, bool *rese
     }
     if (err != SG_OK) goto unavailable;
     if (sg_db_commit(env, o->svc.db) != SG_OK) goto unknown;
-    sg_trace(env, "reserve wid=%s fence=%lld", w->withdrawal_id, (long long)w->fence);
+    SG_TRACE(env, SG_TR_RESERVE, .i = {w->fence}, .s = {w->withdrawal_id});
     *reserved = true;
     return SG_OK;
 unavailable:
@@ -261,14 +262,14 @@ static void mark_failed(struct sg_orch *o, const struct sg_orch_work *w, int64_t
         "UPDATE idempotency SET status = 'FAILED', updated_at_ns = ? WHERE user_id = ?"
         " AND idem_key = ? AND owner = ? AND fence = ? AND status = 'RESERVED'",
         "ittti", now, w->req.user_id, w->req.key, w->owner, w->fence);
-    sg_trace(o->svc.env, "reserve failed wid=%s err=%s", w->withdrawal_id, sg_err_name(err));
+    SG_TRACE(o->svc.env, SG_TR_RESERVE_FAILED, .s = {w->withdrawal_id, sg_err_name(err)});
 }
 
 /* Fenced out: someone else owns the key now. Answer by the current row, no takeover. */
 static void answer_fenced_out(struct sg_orch *o, const struct sg_orch_work *w, int64_t now)
 {
     struct idem_row row;
-    sg_trace(o->svc.env, "fenced out wid=%s fence=%lld", w->withdrawal_id, (long long)w->fence);
+    SG_TRACE(o->svc.env, SG_TR_FENCED_OUT, .i = {w->fence}, .s = {w->withdrawal_id});
     if (idem_load(o, &w->req, &row) == SG_OK && row.found && answer_existing(o, w, &row, now))
         return;
     sg_orch_reply(o, w->client, w->correlation_id, w->trace_id, SG_CODE_ABORTED,
@@ -330,7 +331,7 @@ enum sg_err sg_orch_on_work(struct sg_orch *o, uint64_t slot_gen)
         o->stats.unknown_commits++; /* outcome unknown: never OK, never "failed" */
     } else {
         o->stats.created++;
-        sg_trace(env, "created wid=%s", w->withdrawal_id);
+        SG_TRACE(env, SG_TR_CREATED, .s = {w->withdrawal_id});
         if (sg_fault(env, "orch.after_commit")) return SG_ERR_CRASHED;
         sg_orch_reply(o, w->client, w->correlation_id, w->trace_id, SG_CODE_OK, "",
                       w->withdrawal_id, "REQUESTED");

@@ -12,6 +12,7 @@
 #include "bugs.h"
 #include "db.h"
 #include "orch_int.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 static enum sg_event_type status_event(enum sg_status to)
@@ -57,8 +58,8 @@ static enum sg_err transition(struct sg_orch *o, struct sg_wrow *w, enum sg_stat
                                 w->destination_addr, reason, NULL, NULL};
     if (err == SG_OK) err = sg_outbox_put(env, db, status_event(to), &f, w->trace_id, now_wall_ns);
     if (err != SG_OK) return err;
-    sg_trace(env, "transition wid=%s %s->%s", w->withdrawal_id, sg_status_name(w->status),
-             sg_status_name(to));
+    SG_TRACE(env, SG_TR_TRANSITION,
+             .s = {w->withdrawal_id, sg_status_name(w->status), sg_status_name(to)});
     w->status = to;
     o->stats.transitions++;
     return SG_OK;
@@ -101,8 +102,8 @@ static enum sg_err advance(struct sg_orch *o, struct sg_wrow *w, enum sg_step ne
     if (err == SG_OK && changed != 1) return SG_ERR_INVALID;
     if (err == SG_OK) err = command(o, w, cmd, now);
     if (err != SG_OK) return err;
-    sg_trace(env, "step wid=%s %s->%s", w->withdrawal_id, sg_step_name(w->step),
-             sg_step_name(next));
+    SG_TRACE(env, SG_TR_SAGA_STEP, .s = {w->withdrawal_id, sg_step_name(w->step),
+                                         sg_step_name(next)});
     w->step = next;
     return SG_OK;
 }

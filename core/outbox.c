@@ -8,6 +8,7 @@
 #include "assert.h"
 #include "db.h"
 #include "ids.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 enum sg_err sg_outbox_put(const struct sg_env *env, struct sg_db *db, enum sg_event_type t,
@@ -32,7 +33,7 @@ enum sg_err sg_outbox_put(const struct sg_env *env, struct sg_db *db, enum sg_ev
                      sg_event_route(t), trace_id, now_wall_ns, (const void *)payload, len);
     free(payload);
     if (err == SG_OK)
-        sg_trace(env, "outbox %s %s %s", sg_event_name(t), f->withdrawal_id, event_id);
+        SG_TRACE(env, SG_TR_OUTBOX, .s = {sg_event_name(t), f->withdrawal_id, event_id});
     return err;
 }
 

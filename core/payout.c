@@ -9,6 +9,7 @@
 #include "assert.h"
 #include "decide.h"
 #include "decider.h"
+#include "trace_rec.h"
 #include "banned.h"
 
 /* The outcome already given for key, if any ("" when new). */
@@ -81,8 +82,8 @@ enum sg_err sg_payout_consume(void *ctx, struct sg_db *db, const SgRecord *rec,
         err = sg_outbox_put(env, db, paid ? SG_EVT_PAYOUT_SUCCEEDED : SG_EVT_PAYOUT_FAILED, &f,
                             ev->trace_id, now);
     if (err != SG_OK) return err;
-    sg_trace(env, "payout %s wid=%s %s", repeat ? "repeat" : "new", w->withdrawal_id,
-             paid ? "SUCCEEDED" : "FAILED");
+    SG_TRACE(env, SG_TR_PAYOUT,
+             .s = {repeat ? "repeat" : "new", w->withdrawal_id, paid ? "SUCCEEDED" : "FAILED"});
     if (!repeat) d->decided++;
     *result = repeat ? SG_INBOX_IGNORED : SG_INBOX_APPLIED;
     return SG_OK;

@@ -75,5 +75,6 @@ enum sg_err sg_service_committed(struct sg_service *s)
 
 void sg_service_close(struct sg_service *s)
 {
+    sg_relay_close(&s->relay);
     sg_db_close(&s->db);
 }

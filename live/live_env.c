@@ -13,6 +13,7 @@
 
 #include "assert.h"
 #include "ids.h"
+#include "trace_rec.h"
 
 static int64_t clock_ns(clockid_t id)
 {
@@ -64,11 +65,13 @@ static json_t *field_of(const char *record, const char *key)
     return n ? json_stringn(p, n) : NULL;
 }
 
-static void env_trace(void *ctx, const char *record)
+static void env_trace(void *ctx, const struct sg_trace_rec *rec)
 {
     struct sg_live_env *e = ctx;
+    char record[1024];
+    sg_trace_rec_text(rec, record, sizeof record);
     if (strncmp(record, "db_", 3) == 0 || strncmp(record, "sqlite_error", 12) == 0)
-        snprintf(e->last_error, sizeof e->last_error, "%s", record);
+        sg_trace_rec_text(rec, e->last_error, sizeof e->last_error);
     json_t *o = json_object();
     json_object_set_new(o, "record", json_string(record));
     if (e->trace_id[0]) json_object_set_new(o, "trace_id", json_string(e->trace_id));

@@ -48,18 +48,33 @@ static uint64_t unknown_settled(const struct sg_history *h)
 /* What the world guarantees about message delays, duplicates and the orchestrator's clock
  * over this run (check.h): the network duplicates only while faults are on (the safety
  * phase). */
-static struct sg_lease_bounds lease_bounds(const struct sg_world *w,
-                                           const struct sg_run_config *rc)
+static struct sg_lease_bounds lease_bounds(const struct sg_world *w, int64_t safety_end_ns)
 {
     return (struct sg_lease_bounds){
         .known = true,
         .msg_delay_max_ns = sg_world_msg_delay_max_ns(w),
         .clock_lag_max_ns = sg_world_clock_lag_max_ns(w, SG_ROLE_ORCH),
-        .dup_until_ns = w->opt.faults.dup_ppm > 0 ? rc->safety_ns : -1};
+        .dup_until_ns = w->opt.faults.dup_ppm > 0 ? safety_end_ns : -1};
+}
+
+/* The safety phase fits the workload (run.h): at least rc->safety_ns, then on until the
+ * clients have started every fresh create, at most SAFETY_STRETCH_MAX times as long.
+ * Returns false when the run panicked; *end_ns is when the phase ended. */
+enum { SAFETY_STRETCH_MAX = 4 };
+static bool run_safety(struct sg_world *w, struct sg_workload *wl,
+                       const struct sg_run_config *rc, int64_t *end_ns)
+{
+    int64_t cap_ns = rc->safety_ns * SAFETY_STRETCH_MAX;
+    bool alive = sg_world_run_until(w, rc->safety_ns);
+    while (alive && wl->started < wl->cfg.withdrawals && w->now_ns < cap_ns)
+        if (!sg_world_step(w, cap_ns)) alive = !w->panicked && sg_world_run_until(w, cap_ns);
+    *end_ns = w->now_ns;
+    wl->cfg.stop_new_at_ns = w->now_ns; /* no new withdrawal from here on */
+    return alive;
 }
 
 static void judge(struct sg_world *w, struct sg_workload *wl, const struct sg_run_config *rc,
-                  struct sg_run_result *out)
+                  int64_t safety_end_ns, struct sg_run_result *out)
 {
     for (int r = 0; r < SG_ROLE_COUNT; r++) sg_world_stop(w, (enum sg_role)r);
     struct sg_check_input in = {
@@ -67,7 +82,7 @@ static void judge(struct sg_world *w, struct sg_workload *wl, const struct sg_ru
         .risk_db = "/n3/risk.db", .broker_db = "/n0/broker.db",
         .ledger_db = "/n4/ledger.db", .payout_db = "/n5/payout.db", .history = &wl->history,
         .cfg = &rc->cfg, .liveness = rc->heal_ns > 0, .skip_mask = rc->skip_invariants,
-        .lease = lease_bounds(w, rc)};
+        .lease = lease_bounds(w, safety_end_ns)};
     bool held = sg_check_run(&in, &out->report);
     out->ok = held && !out->panicked;
 }
@@ -81,7 +96,9 @@ bool sg_run_keep(const struct sg_run_config *rc, struct sg_run_result *out, stru
     for (int r = 0; r < SG_ROLE_COUNT; r++) w->nodes[r].env.commit_count = &out->commits;
     struct sg_workload *wl = malloc(sizeof *wl);
     if (!wl) return false;
-    sg_workload_init(wl, w, &rc->wl);
+    struct sg_workload_config wc = rc->wl;
+    wc.stop_new_at_ns = rc->safety_ns * SAFETY_STRETCH_MAX; /* run_safety ends it sooner */
+    sg_workload_init(wl, w, &wc);
     struct sg_prng stagger;
     sg_prng_init(&stagger, rc->seed, 7);
     for (int r = 0; r < SG_ROLE_COUNT; r++) { /* every draw is made, chosen times or not */
@@ -89,15 +106,16 @@ bool sg_run_keep(const struct sg_run_config *rc, struct sg_run_result *out, stru
         sg_world_start_at(w, (enum sg_role)r, rc->start_at_ns[r] >= 0 ? rc->start_at_ns[r] : at);
     }
     sg_world_faults_on(w);
-    bool alive = sg_world_run_until(w, rc->safety_ns);
+    int64_t safety_end_ns = rc->safety_ns;
+    bool alive = run_safety(w, wl, rc, &safety_end_ns);
     if (alive) {
         sg_world_heal(w);
-        alive = sg_world_run_until(w, rc->safety_ns + rc->heal_ns);
+        alive = sg_world_run_until(w, safety_end_ns + rc->heal_ns);
     }
     out->panicked = !alive;
     memcpy(out->panic_what, w->panic_what, sizeof out->panic_what);
     out->sim_ns = w->now_ns;
-    judge(w, wl, rc, out);
+    judge(w, wl, rc, safety_end_ns, out);
     out->hash = sg_world_hash(w);
     out->trace_records = w->trace.count;
     out->world = w->stats;
@@ -110,6 +128,7 @@ bool sg_run_keep(const struct sg_run_config *rc, struct sg_run_result *out, stru
             out->coverage_missing |= 1u << k;
     if (out->coverage_missing) out->ok = false;
     out->workload = wl->stats;
+    out->creates_started = wl->started;
     sg_workload_deinit(wl);
     free(wl);
     return true;

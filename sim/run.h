@@ -4,7 +4,15 @@
  * Builds a world and a workload from the run configuration, starts the four nodes at
  * staggered random times, runs the safety phase (faults on) and the heal phase (faults
  * off, every node up), stops every node cleanly and hands the history and the databases
- * to the checker. The result carries the trace hash, the checker's report and the figures
+ * to the checker.
+ *
+ * The safety phase fits the workload: it lasts safety_ns, and longer while the clients
+ * have not yet started every fresh create (wl.withdrawals), up to 4 x safety_ns; no
+ * create starts after it (wl.stop_new_at_ns is set by the run to the phase's end). Under
+ * faults a client can spend seconds on one call (timeouts, backoff, a crashed
+ * reservation's 5 s lease), so a fixed 20 s let only 80-200 of default's 200 creates
+ * start, depending on the seed; now every seed exercises the whole workload, and the
+ * heal phase (heal_ns) follows wherever the safety phase ended. The result carries the trace hash, the checker's report and the figures
  * the CLI prints. No I/O: the CLI prints, the caller times.
  */
 #ifndef SG_RUN_H
@@ -44,6 +52,7 @@ struct sg_run_result {
     struct sg_world_stats world;
     struct sg_workload_stats workload;
     uint64_t commits;        /* SQLite transactions committed by all nodes */
+    uint64_t creates_started; /* fresh creates the clients started (of wl.withdrawals) */
     uint64_t coverage[SG_COV_COUNT]; /* rare paths reached */
     uint64_t faults_considered;      /* fault ordinals the nemesis assigned (tapes) */
     uint64_t faults_injected;

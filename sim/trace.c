@@ -1,18 +1,19 @@
 /*
- * trace.c: the run's trace log: canonical records folded into one streaming XXH3-64 hash.
+ * trace.c: the run's trace log: binary records folded into one streaming XXH3-64 hash.
  *
  * Why: two runs of one seed must be byte-for-byte the same run. Hashing every record gives
- * a 64-bit fingerprint that is cheap to print and compare; keeping the records as well lets
- * --check-determinism name the first record where two runs part ways.
+ * a 64-bit fingerprint that is cheap to print and compare; keeping the records' text as
+ * well lets --check-determinism name the first record where two runs part ways.
  *
  * Invariants:
- * - The hash covers exactly the bytes "<at_ns> <node> <text>\n" of every appended record,
- *   in append order, with at_ns and node in decimal. The record is fed to XXH3 in three
- *   pieces (prefix, text, newline); the streaming API makes that equal to hashing the
- *   concatenation, so no per-record buffer is needed unless records are kept.
- * - When keep is true, records[0..count) hold each line without its newline, owned here.
- *   Slots records[count..records_cap) are NULL, so deinit can free every slot.
- * - No I/O: snprintf formats the prefix only; the optional sink does any writing.
+ * - The hash covers exactly the encoding of trace.h of every added record, in order.
+ *   Each record is packed into a stack buffer and fed to XXH3 in one update (a string
+ *   longer than the buffer is fed on its own); the streaming API makes that equal to
+ *   hashing the concatenation.
+ * - Text is rendered only for a sink or a kept log. When keep is true, records[0..count)
+ *   hold each line without its newline, owned here; slots records[count..records_cap) are
+ *   NULL, so deinit can free every slot.
+ * - No I/O: the optional sink does any writing.
  */
 #include "trace.h"
 
@@ -25,17 +26,8 @@
 #include "assert.h"
 #include "banned.h"
 
-/* "-9223372036854775808 4294967295 " is 32 bytes; leave room for the terminator. */
-#define TRACE_PREFIX_MAX 48u
+enum { TRACE_PACK_MAX = 256, TRACE_TEXT_STACK = 512 };
 #define TRACE_RECORDS_CAPACITY_INITIAL 256u
-
-static size_t format_prefix(char *buf, size_t buf_size, int64_t at_ns, uint32_t node)
-{
-    int n = snprintf(buf, buf_size, "%" PRId64 " %" PRIu32 " ", at_ns, node);
-    SG_ASSERT_PURE(n > 0);
-    SG_ASSERT_PURE((size_t)n < buf_size);
-    return (size_t)n;
-}
 
 /* Makes room for one more kept record. Out of memory aborts: append has no error channel,
  * and a kept log that silently skipped a record would name the wrong divergence. */
@@ -53,15 +45,82 @@ static void records_reserve(struct sg_trace_log *t)
     t->records_cap = cap_new;
 }
 
-static char *line_dup(const char *prefix, size_t prefix_len, const char *text, size_t text_len)
+/* The record's text line "<at_ns> <node> <text>", malloc'ed. */
+static char *line_of(int64_t at_ns, uint32_t node, const struct sg_trace_rec *rec)
 {
-    SG_ASSERT_PURE(text_len < SIZE_MAX - prefix_len);
-    char *line = malloc(prefix_len + text_len + 1);
+    char prefix[48];
+    int n = snprintf(prefix, sizeof prefix, "%" PRId64 " %" PRIu32 " ", at_ns, node);
+    SG_ASSERT_PURE(n > 0 && (size_t)n < sizeof prefix);
+    size_t text_len = sg_trace_rec_text(rec, NULL, 0);
+    SG_ASSERT_PURE(text_len < SIZE_MAX - (size_t)n);
+    char *line = malloc((size_t)n + text_len + 1);
     SG_ASSERT_PURE(line != NULL); /* See records_reserve for why this aborts. */
-    memcpy(line, prefix, prefix_len);
-    memcpy(line + prefix_len, text, text_len);
-    line[prefix_len + text_len] = '\0';
+    memcpy(line, prefix, (size_t)n);
+    sg_trace_rec_text(rec, line + n, text_len + 1);
     return line;
+}
+
+struct pack {
+    XXH3_state_t *state;
+    size_t n;
+    uint8_t buf[TRACE_PACK_MAX];
+};
+
+static void pack_flush(struct pack *p)
+{
+    /* Update fails only for a NULL input with a non-zero length, which cannot happen here. */
+    XXH_errorcode rc = XXH3_64bits_update(p->state, p->buf, p->n);
+    SG_ASSERT_PURE(rc == XXH_OK);
+    p->n = 0;
+}
+
+static void pack_bytes(struct pack *p, const void *bytes, size_t len)
+{
+    if (p->n + len > sizeof p->buf) pack_flush(p);
+    if (len > sizeof p->buf) {
+        XXH_errorcode rc = XXH3_64bits_update(p->state, bytes, len);
+        SG_ASSERT_PURE(rc == XXH_OK);
+        return;
+    }
+    if (len) memcpy(p->buf + p->n, bytes, len);
+    p->n += len;
+}
+
+/* Little-endian stores; compilers turn each into one move on little-endian hosts. */
+static void store_le32(uint8_t *b, uint32_t v)
+{
+    b[0] = (uint8_t)v;
+    b[1] = (uint8_t)(v >> 8);
+    b[2] = (uint8_t)(v >> 16);
+    b[3] = (uint8_t)(v >> 24);
+}
+
+static void store_le64(uint8_t *b, uint64_t v)
+{
+    store_le32(b, (uint32_t)v);
+    store_le32(b + 4, (uint32_t)(v >> 32));
+}
+
+enum { TRACE_HEAD_BYTES = 8 + 4 + 4 + 8 * SG_TR_INTS };
+
+/* Feeds the record's encoding (trace.h) to the hash. */
+static void hash_record(XXH3_state_t *state, int64_t at_ns, uint32_t node,
+                        const struct sg_trace_rec *rec)
+{
+    struct pack p = {.state = state, .n = TRACE_HEAD_BYTES};
+    store_le64(p.buf, (uint64_t)at_ns);
+    store_le32(p.buf + 8, node);
+    store_le32(p.buf + 12, (uint32_t)rec->kind);
+    for (size_t k = 0; k < SG_TR_INTS; k++) store_le64(p.buf + 16 + 8 * k, (uint64_t)rec->i[k]);
+    for (size_t k = 0; k < SG_TR_STRS; k++) {
+        size_t len = rec->s[k] ? strlen(rec->s[k]) : 0;
+        SG_ASSERT_PURE(len <= UINT32_MAX);
+        uint8_t len_le[4];
+        store_le32(len_le, (uint32_t)len);
+        pack_bytes(&p, len_le, sizeof len_le);
+        pack_bytes(&p, rec->s[k], len);
+    }
+    pack_flush(&p);
 }
 
 bool sg_trace_log_init(struct sg_trace_log *t, bool keep)
@@ -95,34 +154,37 @@ void sg_trace_log_deinit(struct sg_trace_log *t)
     t->count = 0;
 }
 
-void sg_trace_log_append(struct sg_trace_log *t, int64_t at_ns, uint32_t node,
-                         const char *text)
+void sg_trace_log_add(struct sg_trace_log *t, int64_t at_ns, uint32_t node,
+                      const struct sg_trace_rec *rec)
 {
     SG_ASSERT_PURE(t != NULL);
     SG_ASSERT_PURE(t->xxh_state != NULL);
-    SG_ASSERT_PURE(text != NULL);
+    SG_ASSERT_PURE(rec != NULL && rec->kind < SG_TR_KIND_COUNT);
     SG_ASSERT_PURE(t->count < UINT64_MAX);
-
-    char prefix[TRACE_PREFIX_MAX];
-    size_t prefix_len = format_prefix(prefix, sizeof prefix, at_ns, node);
-    size_t text_len = strlen(text);
-    XXH3_state_t *state = t->xxh_state;
-    /* Update fails only for a NULL input with a non-zero length, which cannot happen here. */
-    XXH_errorcode rc_prefix = XXH3_64bits_update(state, prefix, prefix_len);
-    XXH_errorcode rc_text = XXH3_64bits_update(state, text, text_len);
-    XXH_errorcode rc_newline = XXH3_64bits_update(state, "\n", 1);
-    SG_ASSERT_PURE(rc_prefix == XXH_OK);
-    SG_ASSERT_PURE(rc_text == XXH_OK);
-    SG_ASSERT_PURE(rc_newline == XXH_OK);
-
+    hash_record(t->xxh_state, at_ns, node, rec);
     if (t->keep) {
         records_reserve(t);
         size_t slot = (size_t)t->count;
         SG_ASSERT_PURE(t->records[slot] == NULL);
-        t->records[slot] = line_dup(prefix, prefix_len, text, text_len);
+        t->records[slot] = line_of(at_ns, node, rec);
     }
     t->count++;
-    if (t->sink != NULL) t->sink(t->sink_ctx, at_ns, node, text);
+    if (t->sink != NULL) {
+        char stack[TRACE_TEXT_STACK];
+        size_t len = sg_trace_rec_text(rec, stack, sizeof stack);
+        char *text = len < sizeof stack ? stack : malloc(len + 1);
+        SG_ASSERT_PURE(text != NULL);
+        if (text != stack) sg_trace_rec_text(rec, text, len + 1);
+        t->sink(t->sink_ctx, at_ns, node, text);
+        if (text != stack) free(text);
+    }
+}
+
+void sg_trace_log_append(struct sg_trace_log *t, int64_t at_ns, uint32_t node,
+                         const char *text)
+{
+    SG_ASSERT_PURE(text != NULL);
+    sg_trace_log_add(t, at_ns, node, &(const struct sg_trace_rec){.kind = SG_TR_TEXT, .s = {text}});
 }
 
 uint64_t sg_trace_log_hash(const struct sg_trace_log *t)

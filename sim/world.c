@@ -22,10 +22,15 @@ void sg_world_options_default(struct sg_world_options *o)
     o->start_wall_ns = 1764028800000000000LL; /* 2025-11-25T00:00:00Z */
 }
 
+void sg_world_trace_rec(struct sg_world *w, uint32_t node, const struct sg_trace_rec *rec)
+{
+    sg_trace_log_add(&w->trace, w->now_ns, node, rec);
+    sg_world_cover(w, rec);
+}
+
 void sg_world_trace(struct sg_world *w, uint32_t node, const char *text)
 {
-    sg_trace_log_append(&w->trace, w->now_ns, node, text);
-    sg_world_cover(w, text);
+    sg_world_trace_rec(w, node, &(const struct sg_trace_rec){.kind = SG_TR_TEXT, .s = {text}});
 }
 
 /* ---- the env callbacks of one node ---- */
@@ -72,10 +77,10 @@ static void deliver_at(struct sg_world *w, uint32_t from, uint32_t to, const uin
     size_t copies = sg_world_fate(w, from, to, latency);
     if (w->opt.perturb_message && w->stats.messages + 1 == w->opt.perturb_message) latency[0]++;
     for (size_t i = 0; i < copies; i++) push_delivery(w, from, to, bytes, len, latency[i]);
-    char rec[112];
-    snprintf(rec, sizeof rec, "send %u->%u len=%zu h=%016llx copies=%zu", from, to, len,
-             (unsigned long long)XXH3_64bits(bytes, len), copies);
-    sg_world_trace(w, from, rec);
+    struct sg_trace_rec rec = {.kind = SG_TR_SEND,
+                               .i = {from, to, (int64_t)len, (int64_t)XXH3_64bits(bytes, len),
+                                     (int64_t)copies}};
+    sg_world_trace_rec(w, from, &rec);
     w->stats.messages++;
 }
 
@@ -97,10 +102,10 @@ static void env_timer_at(void *ctx, int64_t mono_ns, uint64_t tag)
     SG_ASSERT_PURE(sg_sched_push(&n->world->sched, &ev));
 }
 
-static void env_trace(void *ctx, const char *record)
+static void env_trace(void *ctx, const struct sg_trace_rec *record)
 {
     struct sg_world_node *n = ctx;
-    sg_world_trace(n->world, n->env.node_id, record);
+    sg_world_trace_rec(n->world, n->env.node_id, record);
 }
 
 static bool env_fault_point(void *ctx, const char *point)
@@ -320,8 +325,10 @@ static struct sg_world_node *node_by_id(struct sg_world *w, uint32_t id)
 
 static void after_step(struct sg_world *w, struct sg_world_node *n, enum sg_err err)
 {
-    char prefix[16];
-    snprintf(prefix, sizeof prefix, "%s/", n->dir);
+    char prefix[sizeof n->dir + 1]; /* "<dir>/", without snprintf: this runs every step */
+    size_t dir_len = strlen(n->dir);
+    memcpy(prefix, n->dir, dir_len);
+    memcpy(prefix + dir_len, "/", 2);
     if (err != SG_ERR_CRASHED && n->up && sg_vfs_is_down(&w->vfs, prefix)) {
         w->stats.down_crashes++; /* power lost in the middle of the step's I/O */
         err = SG_ERR_CRASHED;
@@ -329,21 +336,21 @@ static void after_step(struct sg_world *w, struct sg_world_node *n, enum sg_err 
     if (err == SG_ERR_CRASHED) {
         sg_world_crash(w, n->role, true);
     } else if (err != SG_OK) {
-        char rec[64];
-        snprintf(rec, sizeof rec, "step error %s", sg_err_name(err));
-        sg_world_trace(w, n->env.node_id, rec);
+        sg_world_trace_rec(w, n->env.node_id,
+                           &(const struct sg_trace_rec){.kind = SG_TR_STEP_ERROR,
+                                                        .s = {sg_err_name(err)}});
     }
 }
 
 static void dispatch(struct sg_world *w, const struct sg_event *ev)
 {
-    char rec[96];
     struct sg_world_node *n = ev->node < SG_NODE_CLIENT0 ? node_by_id(w, ev->node) : NULL;
     switch (ev->kind) {
-    case SG_EV_DELIVER:
-        snprintf(rec, sizeof rec, "deliver %u->%u len=%zu%s", ev->from, ev->node, ev->len,
-                 n && !n->up ? " dropped" : "");
-        sg_world_trace(w, ev->node, rec);
+    case SG_EV_DELIVER: {
+        struct sg_trace_rec rec = {.kind = SG_TR_DELIVER,
+                                   .i = {ev->from, ev->node, (int64_t)ev->len},
+                                   .s = {n && !n->up ? " dropped" : NULL}};
+        sg_world_trace_rec(w, ev->node, &rec);
         if (ev->node == SG_NODE_INJECTOR) {
             /* the injector reads no replies */
         } else if (ev->node >= SG_NODE_CLIENT0) {
@@ -352,10 +359,12 @@ static void dispatch(struct sg_world *w, const struct sg_event *ev)
             after_step(w, n, sg_node_on_message(&n->node, ev->payload, ev->len));
         }
         break;
+    }
     case SG_EV_TIMER:
         if (!n || !n->up || ev->generation != n->incarnation) break; /* an earlier life */
-        snprintf(rec, sizeof rec, "timer %016llx", (unsigned long long)ev->tag);
-        sg_world_trace(w, ev->node, rec);
+        sg_world_trace_rec(w, ev->node,
+                           &(const struct sg_trace_rec){.kind = SG_TR_TIMER,
+                                                        .i = {(int64_t)ev->tag}});
         w->stats.timers++;
         after_step(w, n, sg_node_on_timer(&n->node, ev->tag));
         break;

@@ -225,8 +225,10 @@ int64_t sg_world_clock_lag_max_ns(const struct sg_world *w, enum sg_role role);
  * (sg_world_fate: latency, delay spike, a duplicate's extra delay, --perturb). */
 int64_t sg_world_msg_delay_max_ns(const struct sg_world *w);
 /* Counts the rare path a trace record shows, if any (world_coverage.c). */
-void sg_world_cover(struct sg_world *w, const char *text);
-/* Appends a world-level trace record at the current time. */
+void sg_world_cover(struct sg_world *w, const struct sg_trace_rec *rec);
+/* Appends a trace record at the current time (and counts its coverage). */
+void sg_world_trace_rec(struct sg_world *w, uint32_t node, const struct sg_trace_rec *rec);
+/* Appends a free-text (SG_TR_TEXT) record at the current time: for rare records. */
 void sg_world_trace(struct sg_world *w, uint32_t node, const char *text);
 uint64_t sg_world_hash(const struct sg_world *w);
 /* The node when up, else NULL. */

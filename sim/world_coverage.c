@@ -1,12 +1,12 @@
 /*
  * world_coverage.c: counting rare paths from the trace records (see coverage.h).
  *
- * The nodes already say what they do in their trace records; matching a handful of
- * prefixes here keeps core free of test-only counters. Cost: a few byte compares per
- * record. Paths that need the client history (an unknown commit settled by a retry) are
+ * The nodes already say what they do in their trace records; matching a handful of record
+ * kinds here keeps core free of test-only counters. Cost: a switch and at most one string
+ * compare per record. The fault points are announced by the world's own free-text
+ * records. Paths that need the client history (an unknown commit settled by a retry) are
  * counted by run.c after the run.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "world.h"
@@ -17,44 +17,44 @@ static bool starts(const char *text, const char *prefix)
     return strncmp(text, prefix, strlen(prefix)) == 0;
 }
 
-static bool ends(const char *text, const char *suffix)
+static bool is(const char *text, const char *want)
 {
-    size_t n = strlen(text), m = strlen(suffix);
-    return n >= m && strcmp(text + n - m, suffix) == 0;
+    return text != NULL && strcmp(text, want) == 0;
 }
 
-void sg_world_cover(struct sg_world *w, const char *text)
+void sg_world_cover(struct sg_world *w, const struct sg_trace_rec *rec)
 {
     uint64_t *c = w->coverage;
-    switch (text[0]) {
-    case 'c':
-        if (starts(text, "consume duplicate SettleHold")) c[SG_COV_SETTLE_REDELIVERED]++;
-        if (starts(text, "consume duplicate")) c[SG_COV_DUPLICATE_SKIPPED]++;
-        else if (starts(text, "consume poison")) c[SG_COV_POISON_SKIPPED]++;
-        else if (starts(text, "consume ") && ends(text, " IGNORED")) c[SG_COV_LATE_DECISION_IGNORED]++;
+    switch (rec->kind) {
+    case SG_TR_TEXT:
+        if (starts(rec->s[0], "fault_point relay.after_ack")) c[SG_COV_RELAY_REPUBLISHED]++;
+        else if (starts(rec->s[0], "fault_point consumer.after_effect"))
+            c[SG_COV_CONSUMER_MID_BATCH]++;
         break;
-    case 'f':
-        if (starts(text, "fault_point relay.after_ack")) c[SG_COV_RELAY_REPUBLISHED]++;
-        else if (starts(text, "fault_point consumer.after_effect")) c[SG_COV_CONSUMER_MID_BATCH]++;
-        else if (starts(text, "fenced out")) c[SG_COV_FENCED_OUT]++;
+    case SG_TR_CONSUME_DUPLICATE:
+        c[SG_COV_DUPLICATE_SKIPPED]++;
+        if (is(rec->s[0], "SettleHold")) c[SG_COV_SETTLE_REDELIVERED]++;
         break;
-    case 'l':
-        if (starts(text, "ledger REJECT ")) c[SG_COV_HOLD_REJECTED]++;
+    case SG_TR_LEDGER:
+        if (is(rec->s[0], "REJECT")) c[SG_COV_HOLD_REJECTED]++;
         break;
-    case 'r':
-        if (starts(text, "reserve wid=")) {
-            const char *fence = strstr(text, "fence=");
-            if (fence && strtoll(fence + 6, NULL, 10) > 1) c[SG_COV_LEASE_TAKEOVER]++;
-        }
+    case SG_TR_SAGA_STEP:
+        if (is(rec->s[1], "PAYOUT") && is(rec->s[2], "RELEASE")) c[SG_COV_PAYOUT_RELEASED]++;
+        if (is(rec->s[1], "LEDGER_HOLD") && is(rec->s[2], "RELEASE")) c[SG_COV_DEADLINE_RELEASE]++;
         break;
-    case 's':
-        if (starts(text, "sqlite_error") && ends(text, "at=commit")) c[SG_COV_UNKNOWN_COMMIT]++;
-        else if (starts(text, "step ") && ends(text, " PAYOUT->RELEASE")) c[SG_COV_PAYOUT_RELEASED]++;
-        else if (starts(text, "step ") && ends(text, " LEDGER_HOLD->RELEASE"))
-            c[SG_COV_DEADLINE_RELEASE]++;
+    case SG_TR_CONSUME_POISON: c[SG_COV_POISON_SKIPPED]++; break;
+    case SG_TR_CONSUME:
+        if (is(rec->s[2], "IGNORED")) c[SG_COV_LATE_DECISION_IGNORED]++;
         break;
-    case 't':
-        if (starts(text, "transition ") && ends(text, "->CANCELED")) c[SG_COV_DEADLINE_CANCELED]++;
+    case SG_TR_FENCED_OUT: c[SG_COV_FENCED_OUT]++; break;
+    case SG_TR_RESERVE:
+        if (rec->i[0] > 1) c[SG_COV_LEASE_TAKEOVER]++;
+        break;
+    case SG_TR_SQLITE_ERROR:
+        if (is(rec->s[0], "commit")) c[SG_COV_UNKNOWN_COMMIT]++;
+        break;
+    case SG_TR_TRANSITION:
+        if (is(rec->s[2], "CANCELED")) c[SG_COV_DEADLINE_CANCELED]++;
         break;
     default: break;
     }

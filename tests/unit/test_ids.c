@@ -62,7 +62,7 @@ static void fake_timer(void *ctx, int64_t mono_ns, uint64_t tag)
     fail_msg("ids must not arm timers");
 }
 
-static void fake_trace(void *ctx, const char *record)
+static void fake_trace(void *ctx, const struct sg_trace_rec *record)
 {
     (void)ctx;
     (void)record;

@@ -27,6 +27,7 @@
 
 #include "db.h"
 #include "migrate.h"
+#include "trace_rec.h"
 
 /* ---- a minimal real-file env: a data directory, no clock, no network ---- */
 
@@ -44,10 +45,10 @@ static void no_send(void *ctx, uint32_t to, const uint8_t *b, size_t n)
     (void)ctx; (void)to; (void)b; (void)n;
 }
 static void no_timer(void *ctx, int64_t at, uint64_t tag) { (void)ctx; (void)at; (void)tag; }
-static void keep_trace(void *ctx, const char *r)
+static void keep_trace(void *ctx, const struct sg_trace_rec *r)
 {
     struct fixture *f = ctx;
-    snprintf(f->last_trace, sizeof f->last_trace, "%s", r);
+    sg_trace_rec_text(r, f->last_trace, sizeof f->last_trace);
 }
 static bool no_fault(void *ctx, const char *p) { (void)ctx; (void)p; return false; }
 __attribute__((noreturn)) static void die(void *ctx, const char *file, int l, const char *e)

@@ -3,8 +3,8 @@
  *
  * Why: the trace hash is how a run proves it replayed; --check-determinism relies on the
  * kept records to name where two runs part ways. The hash is checked against XXH3-64 of
- * the canonical lines built independently here with snprintf (the one-shot API, not the
- * streaming one), so a change in record format or framing cannot go unnoticed.
+ * the binary encoding of trace.h built independently here byte by byte (the one-shot API,
+ * not the streaming one), so a change in record encoding or framing cannot go unnoticed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,34 +110,103 @@ static void trace__different_hash__for_one_changed_record(void **state)
     assert_true(hash_of(sample, SAMPLE_COUNT - 1) != base);
 }
 
-static void trace__hash_equals_xxh3_of_canonical_lines__computed_independently(void **state)
+/* Appends v's width low bytes, little-endian, to buf at *len. */
+static void put_le(uint8_t *buf, size_t *len, uint64_t v, size_t width)
+{
+    for (size_t k = 0; k < width; k++) buf[(*len)++] = (uint8_t)(v >> (8 * k));
+}
+
+/* The encoding of trace.h for one record, written out independently of trace.c. */
+static size_t encode(uint8_t *buf, int64_t at_ns, uint32_t node, const struct sg_trace_rec *r)
+{
+    size_t len = 0;
+    put_le(buf, &len, (uint64_t)at_ns, 8);
+    put_le(buf, &len, node, 4);
+    put_le(buf, &len, (uint64_t)r->kind, 4);
+    for (size_t k = 0; k < SG_TR_INTS; k++) put_le(buf, &len, (uint64_t)r->i[k], 8);
+    for (size_t k = 0; k < SG_TR_STRS; k++) {
+        size_t n = r->s[k] ? strlen(r->s[k]) : 0;
+        put_le(buf, &len, n, 4);
+        if (n) memcpy(buf + len, r->s[k], n);
+        len += n;
+    }
+    return len;
+}
+
+static void trace__hash_equals_xxh3_of_binary_encoding__computed_independently(void **state)
 {
     (void)state;
     struct sg_trace_log t;
     assert_true(sg_trace_log_init(&t, false));
     assert_int_equal(sg_trace_log_hash(&t), XXH3_64bits("", 0));
 
-    char *all = NULL;
+    uint8_t *all = NULL;
     size_t all_len = 0;
-    for (size_t i = 0; i < SAMPLE_COUNT; i++) {
-        char line[256];
-        int n = snprintf(line, sizeof line, "%" PRId64 " %" PRIu32 " %s\n", sample[i].at_ns,
-                         sample[i].node, sample[i].text);
-        assert_true(n > 0 && (size_t)n < sizeof line);
-        all = realloc(all, all_len + (size_t)n);
+    for (size_t i = 0; i < SAMPLE_COUNT + 1; i++) {
+        /* The samples as free text, then one typed record with every slot in use. */
+        struct sg_trace_rec r = {.kind = SG_TR_TEXT, .s = {i < SAMPLE_COUNT ? sample[i].text : ""}};
+        int64_t at = i < SAMPLE_COUNT ? sample[i].at_ns : 77;
+        uint32_t node = i < SAMPLE_COUNT ? sample[i].node : 3;
+        if (i == SAMPLE_COUNT)
+            r = (struct sg_trace_rec){.kind = SG_TR_REPLY, .i = {1, -2, INT64_MIN, INT64_MAX, 5},
+                                      .s = {"OK", "wid", NULL}};
+        uint8_t rec[512];
+        size_t n = encode(rec, at, node, &r);
+        all = realloc(all, all_len + n);
         assert_non_null(all);
-        memcpy(all + all_len, line, (size_t)n);
-        all_len += (size_t)n;
+        memcpy(all + all_len, rec, n);
+        all_len += n;
 
-        sg_trace_log_append(&t, sample[i].at_ns, sample[i].node, sample[i].text);
+        sg_trace_log_add(&t, at, node, &r);
         /* Equal after every record, not only at the end. */
         assert_int_equal(sg_trace_log_hash(&t), XXH3_64bits(all, all_len));
     }
-    /* Spot-check the formatting of the extremes. */
-    assert_non_null(strstr(all, "\n-9223372036854775808 7 min time\n"));
-    assert_non_null(strstr(all, "\n-5 4294967295 \n"));
     free(all);
     sg_trace_log_deinit(&t);
+}
+
+static void trace__long_string__hashes_like_its_encoding(void **state)
+{
+    (void)state;
+    char big[3000];
+    memset(big, 'q', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    struct sg_trace_rec r = {.kind = SG_TR_SQLITE_ERROR, .i = {10, 266}, .s = {big}};
+    uint8_t *buf = malloc(sizeof big + 128);
+    assert_non_null(buf);
+    size_t n = encode(buf, 5, 1, &r);
+    struct sg_trace_log t;
+    assert_true(sg_trace_log_init(&t, true));
+    sg_trace_log_add(&t, 5, 1, &r);
+    assert_int_equal(sg_trace_log_hash(&t), XXH3_64bits(buf, n));
+    /* Its kept line is whole, however long. */
+    assert_int_equal(strlen(t.records[0]), strlen("5 1 sqlite_error rc=10 ext=266 at=") + 2999);
+    free(buf);
+    sg_trace_log_deinit(&t);
+}
+
+static void trace__typed_record__differs_by_kind_and_slot(void **state)
+{
+    (void)state;
+    const struct sg_trace_rec base = {.kind = SG_TR_RESERVE, .i = {1}, .s = {"w1"}};
+    struct sg_trace_rec other[4] = {base, base, base, base};
+    other[0].kind = SG_TR_FENCED_OUT;
+    other[1].i[0] = 2;
+    other[2].i[4] = 1; /* a slot the text does not show still counts */
+    other[3].s[1] = "";
+    uint64_t h[5];
+    for (size_t k = 0; k < 5; k++) {
+        struct sg_trace_log t;
+        assert_true(sg_trace_log_init(&t, false));
+        sg_trace_log_add(&t, 0, 1, k == 0 ? &base : &other[k - 1]);
+        h[k] = sg_trace_log_hash(&t);
+        sg_trace_log_deinit(&t);
+    }
+    assert_true(h[0] != h[1]);
+    assert_true(h[0] != h[2]);
+    assert_true(h[0] != h[3]);
+    /* NULL and "" are one encoding: both render as nothing. */
+    assert_int_equal(h[0], h[4]);
 }
 
 static void trace__keeps_canonical_lines__when_keep_is_true(void **state)
@@ -300,7 +369,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(trace__same_hash__for_same_records),
         cmocka_unit_test(trace__different_hash__for_one_changed_record),
-        cmocka_unit_test(trace__hash_equals_xxh3_of_canonical_lines__computed_independently),
+        cmocka_unit_test(trace__hash_equals_xxh3_of_binary_encoding__computed_independently),
+        cmocka_unit_test(trace__long_string__hashes_like_its_encoding),
+        cmocka_unit_test(trace__typed_record__differs_by_kind_and_slot),
         cmocka_unit_test(trace__keeps_canonical_lines__when_keep_is_true),
         cmocka_unit_test(trace__keeps_nothing__when_keep_is_false),
         cmocka_unit_test(trace__diverge_names_first_difference__for_middle_change),

@@ -340,7 +340,7 @@ static void cap_timer(void *ctx, int64_t mono_ns, uint64_t tag)
     (void)tag;
 }
 
-static void cap_trace(void *ctx, const char *record)
+static void cap_trace(void *ctx, const struct sg_trace_rec *record)
 {
     (void)ctx;
     (void)record;
