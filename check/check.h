@@ -58,7 +58,25 @@ struct sg_check_input {
     struct sg_lease_bounds lease;
 };
 
-enum { SG_VIOLATIONS_MAX = 64 };
+enum { SG_VIOLATIONS_MAX = 64, SG_MONEY_ASSETS_MAX = 8 };
+
+/* One asset's books summed over every account, in minor units (a sum past int64 stays at
+ * INT64_MAX or INT64_MIN). */
+struct sg_money_asset {
+    char asset[17];                 /* the 8th and later assets are summed under "*" */
+    int64_t opening, available, held, paid_out;
+};
+
+struct sg_money {
+    bool judged;                    /* the run had a ledger and a payout rail */
+    size_t n_assets;                /* in the order first seen (accounts by user, asset) */
+    struct sg_money_asset assets[SG_MONEY_ASSETS_MAX];
+    uint64_t accounts, holds_open, payouts; /* holds still PLACED; the rail's effects */
+};
+
+/* Adds one account's balances to its asset's row (see struct sg_money). */
+void sg_money_add(struct sg_money *m, const char *asset, int64_t opening, int64_t available,
+                  int64_t held, int64_t paid_out);
 
 struct sg_check_report {
     uint64_t checked[SG_INV_COUNT];    /* items examined per invariant */
@@ -67,11 +85,7 @@ struct sg_check_report {
     size_t count;
     /* what the run produced, for the summary lines */
     uint64_t withdrawals, by_status[8]; /* index: enum sg_status */
-    struct sg_money {                   /* over every account, at the end (I11) */
-        bool judged;
-        int64_t opening, available, held, paid_out; /* sums, minor units of every asset */
-        uint64_t accounts, holds_open, payouts;     /* holds still PLACED; rail effects */
-    } money;
+    struct sg_money money;              /* the ledger's books at the end (I11) */
     char error[200];                    /* non-empty: a database could not be read */
 };
 

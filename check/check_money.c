@@ -15,6 +15,7 @@
  *     COMPLETED withdrawal and none for a FAILED or CANCELED one.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check_int.h"
@@ -29,6 +30,32 @@ static const struct ck_paid *paid_of(const struct ck_money *m, const char *wid)
     return ck_money_find(m->paid, m->n_paid, sizeof *m->paid, wid);
 }
 
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    int64_t r = 0;
+    if (!__builtin_add_overflow(a, b, &r)) return r;
+    return b > 0 ? INT64_MAX : INT64_MIN;
+}
+
+void sg_money_add(struct sg_money *m, const char *asset, int64_t opening, int64_t available,
+                  int64_t held, int64_t paid_out)
+{
+    size_t i = 0;
+    while (i < m->n_assets && strcmp(m->assets[i].asset, asset) != 0) i++;
+    if (i == m->n_assets && m->n_assets < SG_MONEY_ASSETS_MAX - 1) {
+        snprintf(m->assets[m->n_assets++].asset, sizeof m->assets[0].asset, "%s", asset);
+    } else if (i == m->n_assets) { /* the last row sums every further asset, as "*" */
+        i = SG_MONEY_ASSETS_MAX - 1;
+        snprintf(m->assets[i].asset, sizeof m->assets[i].asset, "*");
+        m->n_assets = SG_MONEY_ASSETS_MAX;
+    }
+    struct sg_money_asset *a = &m->assets[i];
+    a->opening = sat_add(a->opening, opening);
+    a->available = sat_add(a->available, available);
+    a->held = sat_add(a->held, held);
+    a->paid_out = sat_add(a->paid_out, paid_out);
+}
+
 void ck_check_i11(struct ck_ctx *c)
 {
     const struct ck_money *m = &c->w->money;
@@ -38,10 +65,7 @@ void ck_check_i11(struct ck_ctx *c)
         const struct ck_account *a = &m->acc[i];
         c->out->checked[SG_I11]++;
         sum->accounts++;
-        sum->opening += a->opening;
-        sum->available += a->available;
-        sum->held += a->held;
-        sum->paid_out += a->paid_out;
+        sg_money_add(sum, a->asset, a->opening, a->available, a->held, a->paid_out);
         int64_t total = 0;
         bool overflow = __builtin_add_overflow(a->available, a->held, &total) ||
                         __builtin_add_overflow(total, a->paid_out, &total);

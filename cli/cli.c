@@ -42,6 +42,22 @@ static void print_ratio(const char *key, uint64_t x, uint64_t y)
     printf("%s=%" PRIu64 ".%02" PRIu64 "\n", key, hundredths / 100, hundredths % 100);
 }
 
+/* money_conserved=yes|no (I11) and the ledger's books per asset at the end. */
+static void print_money(const struct sg_check_report *r)
+{
+    const struct sg_money *m = &r->money;
+    if (!m->judged) return;
+    printf("money_conserved=%s\n", r->failed[SG_I11] ? "no" : "yes");
+    for (size_t i = 0; i < m->n_assets; i++) {
+        const struct sg_money_asset *a = &m->assets[i];
+        printf("money.%s=opening:%" PRId64 " available:%" PRId64 " held:%" PRId64
+               " paid_out:%" PRId64 "\n", a->asset, a->opening, a->available, a->held,
+               a->paid_out);
+    }
+    printf("money.accounts=%" PRIu64 "\nmoney.holds_open=%" PRIu64 "\nmoney.payouts=%" PRIu64
+           "\n", m->accounts, m->holds_open, m->payouts);
+}
+
 void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config *rc,
                          const struct sg_run_result *res)
 {
@@ -64,6 +80,7 @@ void sg_cli_print_result(const struct sg_cli_opts *o, const struct sg_run_config
            " fsync:%" PRIu64 " clock_jumps:%" PRIu64 " poison:%" PRIu64 "\n",
            f->dropped, f->duplicated, f->delayed, f->partitions, f->crashes, f->crash_points,
            f->fsync_faults, f->clock_jumps, f->poison);
+    print_money(r);
     if (res->panicked) printf("violation=ASSERT %s\n", res->panic_what);
     if (r->error[0]) printf("violation=CHECK %s\n", r->error);
     for (size_t i = 0; i < r->count; i++)

@@ -44,6 +44,7 @@ void sg_cli_seed_report(const struct sg_cli_opts *o, const struct sg_run_config 
     s->faults = res->world;
     memcpy(s->coverage, res->coverage, sizeof s->coverage);
     s->withdrawals = res->report.withdrawals;
+    s->money = res->report.money;
     memcpy(s->by_status, res->report.by_status, sizeof s->by_status);
     s->wall_seconds = wall;
     if (o->crash_point >= 0) {

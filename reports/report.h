@@ -38,6 +38,7 @@ struct sg_report_seed {
     struct sg_world_stats faults;       /* how many of each fault were injected */
     uint64_t coverage[SG_COV_COUNT];
     uint64_t withdrawals, by_status[8]; /* index: enum sg_status */
+    struct sg_money money;              /* the ledger's books at the end (check.h) */
     double wall_seconds;
     char crash_at[SG_REPORT_CRASH_AT_LEN]; /* "NODE:POINT:N" the run was crashed at
                                               (--crash-at, sweep --crashpoints), "" none;

@@ -240,6 +240,37 @@ static void put_faults(FILE *f, const struct sg_report *r, const struct rp_total
     fputs("</table>\n</div></div>\n", f);
 }
 
+/* The ledger's books at the end, per asset, summed over the seeds that had a ledger: a row
+ * is conserved when opening = available + held + paid out and nothing is negative (I11
+ * judges each account). */
+static void put_money(FILE *f, const struct rp_totals *t)
+{
+    const struct sg_money *m = &t->money;
+    if (!m->judged) return;
+    fprintf(f, "<h2>Money</h2>\n<p class=\"muted\">The ledger's books at the end of each run,"
+               " summed over %zu seed%s (minor units); money conserved (I11) in %zu of them."
+               " Holds outstanding: %" PRIu64 "; payouts on the rail: %" PRIu64 ".</p>\n"
+               "<table id=\"money\">\n<tr><th>Asset</th><th>Opening</th><th>Available</th>"
+               "<th>Held</th><th>Paid out</th><th>Conserved</th></tr>\n",
+            t->money_seeds, t->money_seeds == 1 ? "" : "s", t->money_seeds - t->money_failing,
+            m->holds_open, m->payouts);
+    for (size_t i = 0; i < m->n_assets; i++) {
+        const struct sg_money_asset *a = &m->assets[i];
+        int64_t sum = 0;
+        bool ok = !__builtin_add_overflow(a->available, a->held, &sum) &&
+                  !__builtin_add_overflow(sum, a->paid_out, &sum) && sum == a->opening &&
+                  a->available >= 0 && a->held >= 0 && a->paid_out >= 0;
+        fputs("<tr><td>", f);
+        esc(f, a->asset);
+        fprintf(f, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64 "</td>"
+                   "<td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64 "</td>"
+                   "<td class=\"%s\">%s</td></tr>\n",
+                a->opening, a->available, a->held, a->paid_out, ok ? "yes" : "no",
+                ok ? "yes" : "no");
+    }
+    fputs("</table>\n", f);
+}
+
 static void put_coverage(FILE *f, const struct sg_report *r, const struct rp_totals *t)
 {
     fprintf(f, "<h2>Coverage of rare paths</h2>\n<p class=\"muted\">%zu of %d paths reached"
@@ -274,6 +305,7 @@ static bool put_document(FILE *f, const struct sg_report *r, const struct rp_tot
     put_failing(f, r, t);
     put_seeds(f, r);
     put_faults(f, r, t);
+    put_money(f, t);
     put_coverage(f, r, t);
     bool ok = true;
     if (r->timeline) {

@@ -41,6 +41,8 @@ struct rp_totals {
     size_t unreached;                        /* paths no seed reached */
     uint64_t faults[RP_FAULT_STATS];
     uint64_t withdrawals, by_status[8];
+    struct sg_money money;                   /* summed over the seeds that judged money */
+    size_t money_seeds, money_failing;       /* seeds judging money; of them, I11 failed */
     size_t failing_seeds;                    /* seeds judged "violation" */
     size_t panicked_seeds;
     size_t unjudged_seeds;                   /* failing, not panicked, no invariant failed */

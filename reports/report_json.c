@@ -10,9 +10,11 @@
  *              invariants {I<n>: {checked, failed}},
  *              first_violation (null when none), replay (null when none),
  *              faults {counter: n}, coverage {path: n},
- *              withdrawals {total, by_status {STATUS: n}}, wall_seconds } ... ] in seed order,
+ *              withdrawals {total, by_status {STATUS: n}},
+ *              money ({accounts, holds_open, payouts, assets {ASSET: {opening, available,
+ *              held, paid_out}}} or null without a ledger), wall_seconds } ... ] in seed order,
  *   invariants: {I<n>: {title, checked, failed, seeds_failing, failing_seeds [seed ...]}},
- *   faults: {counter: total}, withdrawals: {total, by_status},
+ *   faults: {counter: total}, withdrawals: {total, by_status}, money (summed, as per seed),
  *   coverage: {required, totals {path: n}, seeds_reaching {path: n}, unreached [path ...]},
  *   timeline: {seed, title, html (the picture as index.html shows it)} or null,
  *   merged_from: [ {report, command, shard, seed_count, wall_seconds, jobs} ... ] (empty
@@ -112,6 +114,33 @@ static json_t *withdrawals_json(struct jb *b, uint64_t total, const uint64_t by_
     return o;
 }
 
+static json_t *ji64(int64_t v)
+{
+    return json_integer((json_int_t)v);
+}
+
+/* {judged, accounts, holds_open, payouts, assets {ASSET: {opening, available, held,
+ * paid_out}}}, or null when the run had no money half. */
+static json_t *money_json(struct jb *b, const struct sg_money *m)
+{
+    if (!m->judged) return json_null();
+    json_t *o = json_object(), *assets = json_object();
+    put(b, o, "accounts", ju64(m->accounts));
+    put(b, o, "holds_open", ju64(m->holds_open));
+    put(b, o, "payouts", ju64(m->payouts));
+    for (size_t i = 0; i < m->n_assets; i++) {
+        const struct sg_money_asset *a = &m->assets[i];
+        json_t *one = json_object();
+        put(b, one, "opening", ji64(a->opening));
+        put(b, one, "available", ji64(a->available));
+        put(b, one, "held", ji64(a->held));
+        put(b, one, "paid_out", ji64(a->paid_out));
+        put(b, assets, a->asset, one);
+    }
+    put(b, o, "assets", assets);
+    return o;
+}
+
 static json_t *jhex(uint64_t v)
 {
     char hex[17];
@@ -153,6 +182,7 @@ static json_t *seed_json(struct jb *b, const struct sg_report_seed *s)
     put(b, o, "faults", faults_json(b, faults));
     put(b, o, "coverage", coverage_json(b, s->coverage));
     put(b, o, "withdrawals", withdrawals_json(b, s->withdrawals, s->by_status));
+    put(b, o, "money", money_json(b, &s->money));
     put(b, o, "wall_seconds", jreal(s->wall_seconds));
     return o;
 }
@@ -261,6 +291,7 @@ static json_t *report_json(struct jb *b, const struct sg_report *r, const struct
     put(b, o, "invariants", invariants_json(b, r, t));
     put(b, o, "faults", faults_json(b, t->faults));
     put(b, o, "withdrawals", withdrawals_json(b, t->withdrawals, t->by_status));
+    put(b, o, "money", money_json(b, &t->money));
     put(b, o, "coverage", coverage_totals_json(b, r, t));
     put(b, o, "timeline", timeline_json(b, r->timeline));
     put(b, o, "merged_from", inputs_json(b, r));

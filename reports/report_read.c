@@ -193,6 +193,42 @@ static bool get_invariants(struct rd *d, json_t *o, const char *prefix, struct s
     return true;
 }
 
+static bool get_i64(struct rd *d, json_t *o, const char *prefix, const char *key, int64_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v)) return fail(d, prefix, key, v ? "not an integer" : "missing");
+    *out = (int64_t)json_integer_value(v);
+    return true;
+}
+
+/* o.money: null (no ledger in the run; absent in older reports) or the books per asset. */
+static bool get_money(struct rd *d, json_t *o, const char *prefix, struct sg_money *m)
+{
+    memset(m, 0, sizeof *m);
+    json_t *mo = json_object_get(o, "money"), *assets = NULL, *one = NULL;
+    if (mo == NULL || json_is_null(mo)) return true;
+    char w[WHERE_LEN], wa[WHERE_LEN], at[WHERE_LEN];
+    join(w, prefix, "money");
+    if (!get_obj(d, o, prefix, "money", true, &mo) || !get_u64(d, mo, w, "accounts", &m->accounts) ||
+        !get_u64(d, mo, w, "holds_open", &m->holds_open) ||
+        !get_u64(d, mo, w, "payouts", &m->payouts) || !get_obj(d, mo, w, "assets", false, &assets))
+        return false;
+    m->judged = true;
+    const char *name = NULL;
+    join(wa, w, "assets");
+    json_object_foreach(assets, name, one) {
+        int64_t v[4] = {0};
+        join(at, wa, name);
+        if (strlen(name) >= sizeof m->assets[0].asset) return fail(d, wa, name, "name too long");
+        if (!json_is_object(one)) return fail(d, wa, name, "not an object");
+        if (!get_i64(d, one, at, "opening", &v[0]) || !get_i64(d, one, at, "available", &v[1]) ||
+            !get_i64(d, one, at, "held", &v[2]) || !get_i64(d, one, at, "paid_out", &v[3]))
+            return false;
+        sg_money_add(m, name, v[0], v[1], v[2], v[3]);
+    }
+    return true;
+}
+
 static bool get_verdict(struct rd *d, json_t *o, const char *prefix, bool *ok_out)
 {
     const char *v = NULL;
@@ -223,6 +259,7 @@ static bool read_seed(struct rd *d, json_t *o, size_t index, struct sg_report_se
               get_u64(d, wd, w, "total", &s->withdrawals) &&
               get_counts(d, wd, w, "by_status", status_name, SG_STATUS_REQUESTED,
                          SG_STATUS_COUNT, s->by_status) &&
+              get_money(d, o, p, &s->money) &&
               get_seconds(d, o, p, "wall_seconds", &s->wall_seconds) &&
               get_text(d, o, p, "crash_at", s->crash_at, sizeof s->crash_at);
     for (size_t f = 0; f < RP_FAULT_STATS; f++)

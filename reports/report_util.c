@@ -79,6 +79,18 @@ static void add_seed(struct rp_totals *t, const struct sg_report_seed *s)
     for (size_t f = 0; f < RP_FAULT_STATS; f++) t->faults[f] += rp_fault_value(&s->faults, f);
     t->withdrawals += s->withdrawals;
     for (size_t k = 0; k < 8; k++) t->by_status[k] += s->by_status[k];
+    if (s->money.judged) {
+        t->money.judged = true;
+        t->money_seeds++;
+        t->money_failing += s->failed[SG_I11] > 0;
+        for (size_t a = 0; a < s->money.n_assets; a++) {
+            const struct sg_money_asset *m = &s->money.assets[a];
+            sg_money_add(&t->money, m->asset, m->opening, m->available, m->held, m->paid_out);
+        }
+        t->money.accounts += s->money.accounts;
+        t->money.holds_open += s->money.holds_open;
+        t->money.payouts += s->money.payouts;
+    }
     t->failing_seeds += sg_report_seed_failing(s);
     t->panicked_seeds += s->panicked;
     t->unjudged_seeds += rp_seed_unjudged(s);
