@@ -76,12 +76,13 @@ static bool write_report(const struct sg_live_opts *o, const struct sg_chaos_res
     s.faults.restarts = r->kills - r->restarts_failed;
     s.withdrawals = r->report.withdrawals;
     memcpy(s.by_status, r->report.by_status, sizeof s.by_status);
+    s.money = r->report.money;
     s.wall_seconds = r->seconds;
     size_t n = 0;
     char **rec = timeline_records(r, &n);
     char *title = sg_cli_strf("live chaos, seed %" PRIu64 ": %" PRIu64 " kills, %" PRIu64
                               " pauses", o->seed, r->kills, r->pauses);
-    struct sg_report_timeline tl = {o->seed, title, rec, n, n, NULL};
+    struct sg_report_timeline tl = {o->seed, title, rec, n, n, NULL, NULL};
     struct sg_report rep = {.scenario = "live-chaos", .command = command,
                             .build_id = sg_cli_build_id(),
                             .sqlite_source_id = sqlite3_sourceid(), .seeds = &s, .n_seeds = 1,

@@ -119,6 +119,7 @@ bool sg_cli_write_report_rc(const struct sg_cli_opts *o, const char *command,
     struct sg_world *w = NULL;
     struct sg_report_timeline tl = {0};
     char *title = NULL;
+    char wid[sizeof ((struct sg_violation *)0)->withdrawal_id];
     if (timeline_rc && (w = calloc(1, sizeof *w)) != NULL) {
         struct sg_run_config rc = *timeline_rc;
         rc.world.keep_trace = true;
@@ -127,8 +128,10 @@ bool sg_cli_write_report_rc(const struct sg_cli_opts *o, const char *command,
             title = sg_cli_strf("%s, seed %" PRIu64 ": %s", o->scenario, rc.seed,
                                 res.ok ? "every invariant held"
                                        : "the first violating event highlighted");
+            snprintf(wid, sizeof wid, "%s",
+                     res.report.count ? res.report.v[0].withdrawal_id : "");
             tl = (struct sg_report_timeline){rc.seed, title, w->trace.records, w->trace.count,
-                                             highlight_of(w, &res), NULL};
+                                             highlight_of(w, &res), NULL, wid};
             r.timeline = &tl;
         }
     }

@@ -60,6 +60,8 @@ struct sg_report_timeline {
     size_t highlight;                   /* index into records; == count: none */
     const char *html;                   /* the picture already drawn (read back from a
                                            report.json); when set, records are not used */
+    const char *withdrawal_id;          /* the violating withdrawal (NULL or "": none):
+                                           its money timeline is listed under the picture */
 };
 
 /* One report a merged report was made from (report merge). */

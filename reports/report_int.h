@@ -79,5 +79,9 @@ void rp_put_seconds(FILE *f, double s);
 bool rp_timeline_write(FILE *f, const struct sg_report_timeline *t);
 /* The same picture as a heap string (the caller frees); NULL when memory ran out. */
 char *rp_timeline_html(const struct sg_report_timeline *t);
+/* timeline_money.c: under the picture, the records of t->withdrawal_id that moved it or its
+ * money (creation, transitions, saga steps, ledger, payout), in trace order; nothing when
+ * t names no withdrawal or none of its records qualifies. */
+void rp_money_timeline_write(FILE *f, const struct sg_report_timeline *t);
 
 #endif

@@ -569,6 +569,7 @@ bool rp_timeline_write(FILE *f, const struct sg_report_timeline *t)
         put_legend(f);
         put_picture(f, l);
     }
+    rp_money_timeline_write(f, t);
     free(l);
     tl_deinit(&x);
     return true;

@@ -103,7 +103,7 @@ static int setup(void **state)
     static char replay[] = REPLAY;
     fx->seeds[1].replay = replay;
     fx->timeline = (struct sg_report_timeline){2, "default, seed 2: the violation", fx->records,
-                                               TRACE_N, HIGHLIGHT, NULL};
+                                               TRACE_N, HIGHLIGHT, NULL, NULL};
     fx->report = (struct sg_report){.scenario = "default",
                                     .command = "sagasim sweep --seeds 1..2",
                                     .build_id = "sagasim 0.1.0 test",
@@ -449,6 +449,30 @@ static void report__html_timeline__draws_arrows_marks_and_highlight(void **state
     free(html);
 }
 
+/* The money timeline under the picture lists the violating withdrawal's records that moved
+ * it or its money, and nothing of other withdrawals. */
+static void report__html_money_timeline__lists_the_withdrawals_money_records(void **state)
+{
+    struct fx *fx = *state;
+    static char *recs[] = {
+        (char *)"1000000 1 created wid=w-1",
+        (char *)"2000000 1 send 1->0 len=5 h=00 copies=1",
+        (char *)"3000000 4 ledger PLACE wid=w-1 amount=70",
+        (char *)"3500000 4 ledger PLACE wid=w-2 amount=9",
+        (char *)"4000000 1 transition wid=w-1 IN_PROGRESS->CANCELED",
+    };
+    fx->timeline = (struct sg_report_timeline){2, "money", recs, 5, 4, NULL, "w-1"};
+    char *html = write_and_read(fx, "index.html");
+    const char *table = strstr(html, "Money timeline of withdrawal <code>w-1</code>");
+    assert_non_null(table); /* the picture above may show every record; the table may not */
+    assert_non_null(strstr(table, "<td>ledger</td><td><code>ledger PLACE wid=w-1 amount=70"));
+    assert_non_null(strstr(table, "IN_PROGRESS-&gt;CANCELED"));
+    assert_null(strstr(table, "wid=w-2"));
+    assert_null(strstr(table, "send 1-&gt;0"));
+    assert_int_equal(count(table, "<tr><td class=\"n\">"), 3);
+    free(html);
+}
+
 static void report__html__has_no_external_references(void **state)
 {
     char *html = write_and_read(*state, "index.html");
@@ -473,7 +497,7 @@ static void report__timeline__caps_huge_traces_to_a_window(void **state)
         else snprintf(texts[k], 80, "%zu 1 deliver 4->1 len=%zu", k, k - 1);
         recs[k] = texts[k];
     }
-    fx->timeline = (struct sg_report_timeline){9, "big", recs, N, 2001, NULL};
+    fx->timeline = (struct sg_report_timeline){9, "big", recs, N, 2001, NULL, NULL};
     char *html = write_and_read(fx, "index.html");
     const char *svg = strstr(html, "<svg id=\"timeline\"");
     assert_non_null(svg);
@@ -494,7 +518,8 @@ static void report__timeline__survives_malformed_records(void **state)
     char *recs[sizeof bad / sizeof bad[0]];
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) recs[k] = bad[k];
     fx->timeline =
-        (struct sg_report_timeline){3, "<bad>", recs, sizeof bad / sizeof bad[0], 7, NULL};
+        (struct sg_report_timeline){3, "<bad>", recs, sizeof bad / sizeof bad[0], 7, NULL,
+                                    NULL};
     char *html = write_and_read(fx, "index.html");
     assert_non_null(strstr(html, "bad \\xff\\xfe byte"));
     assert_non_null(strstr(html, "&lt;bad&gt;"));
@@ -593,7 +618,8 @@ int main(void)
         T(report__junit__passes_xmllint__when_installed),
         T(report__html__shows_summary_and_replay_commands),
         T(report__html_timeline__draws_arrows_marks_and_highlight),
-        T(report__html__has_no_external_references),
+        T(report__html_money_timeline__lists_the_withdrawals_money_records),
+    T(report__html__has_no_external_references),
         T(report__timeline__caps_huge_traces_to_a_window),
         T(report__timeline__survives_malformed_records),
         T(report__output__is_byte_identical_for_identical_input),

@@ -72,7 +72,8 @@ static int setup(void **state)
     snprintf(fx->dir, sizeof fx->dir, "/tmp/sg-merge-XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
     for (size_t k = 0; k < SEEDS; k++) fill_seed(&fx->seeds[k], k + 1);
-    fx->timeline = (struct sg_report_timeline){2, "default, seed 2", RECORDS, N_RECORDS, 3, NULL};
+    fx->timeline =
+        (struct sg_report_timeline){2, "default, seed 2", RECORDS, N_RECORDS, 3, NULL, NULL};
     fx->report = (struct sg_report){.scenario = "default",
                                     .command = "sagasim sweep --seeds 1..4",
                                     .build_id = "sagasim 0.1.0 (test) gcc",
