@@ -3,6 +3,7 @@
  */
 #include "broker.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -62,12 +63,54 @@ enum sg_err sg_broker_start(struct sg_broker *b, const struct sg_env *env,
     enum sg_err err = sg_db_open(env, &sg_schema_broker, (enum sg_db_mode)cfg->db_mode, &b->db);
     if (err == SG_OK) err = load_log_ends(b);
     if (err != SG_OK) sg_db_close(&b->db);
+    if (err == SG_OK)
+        env->timer_at(env->ctx, env->now_mono_ns(env->ctx) + cfg->relay_poll_ns,
+                      sg_tag(SG_TIMER_BROKER_FLUSH, 0));
     return err;
+}
+
+/* Writes every changed group offset in one transaction (broker.h). A failure leaves them
+ * changed for the next flush. */
+static enum sg_err flush_offsets(struct sg_broker *b)
+{
+    size_t dirty = 0;
+    for (size_t i = 0; i < b->n_goff; i++) dirty += b->goff[i].dirty;
+    if (dirty == 0) return SG_OK;
+    enum sg_err err = sg_db_begin(b->env, b->db);
+    for (size_t i = 0; err == SG_OK && i < b->n_goff; i++) {
+        const struct sg_group_offset *g = &b->goff[i];
+        if (!g->dirty) continue;
+        err = sg_db_runf(b->env, b->db, NULL,
+            "INSERT INTO group_offsets(grp, topic, partition, offset) VALUES(?, ?, ?, ?)"
+            " ON CONFLICT(grp, topic, partition) DO UPDATE"
+            " SET offset = MAX(offset, excluded.offset)",
+            "ttii", g->group, sg_topics[g->topic], (int64_t)g->partition, (int64_t)g->offset);
+    }
+    if (err != SG_OK) {
+        sg_db_rollback(b->db);
+        return err;
+    }
+    err = sg_db_commit(b->env, b->db);
+    if (err != SG_OK) return err; /* outcome unknown: written again next time (MAX) */
+    for (size_t i = 0; i < b->n_goff; i++) b->goff[i].dirty = false;
+    return SG_OK;
 }
 
 void sg_broker_stop(struct sg_broker *b)
 {
+    if (b->db && b->db->h) (void)flush_offsets(b); /* a crashed disk refuses: harmless */
     sg_db_close(&b->db);
+}
+
+/* The in-memory entry of (group, topic, partition), or NULL. */
+static struct sg_group_offset *goff_find(struct sg_broker *b, const char *group, uint32_t t,
+                                         uint32_t p)
+{
+    for (size_t i = 0; i < b->n_goff; i++) {
+        struct sg_group_offset *g = &b->goff[i];
+        if (g->topic == t && g->partition == p && strcmp(g->group, group) == 0) return g;
+    }
+    return NULL;
 }
 
 static void send_ack(struct sg_broker *b, const SgEnvelope *req, uint32_t count, uint32_t code)
@@ -139,20 +182,34 @@ static enum sg_err on_produce(struct sg_broker *b, const SgEnvelope *e)
     return SG_OK;
 }
 
-static enum sg_err committed_offset(struct sg_broker *b, const char *group, uint32_t t,
-                                    uint32_t p, uint64_t *out)
+/* The offset broker.db holds for (group, t, p); *found false when it has none. */
+static enum sg_err durable_offset(struct sg_broker *b, const char *group, uint32_t t,
+                                  uint32_t p, bool *found, uint64_t *out)
 {
-    *out = 0; /* a new group starts at the earliest offset */
-    /* PLANTED BUG new-group-latest: a group without a committed offset starts at the end. */
-    if (sg_bug_on(b->cfg->bugs, SG_BUG_NEW_GROUP_LATEST)) *out = b->next_offset[t][p];
     sqlite3_stmt *st = sg_db_stmtf(b->env, b->db,
         "SELECT offset FROM group_offsets WHERE grp = ? AND topic = ? AND partition = ?",
         "tti", group, sg_topics[t], (int64_t)p);
     if (!st) return SG_ERR_IO;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) *out = (uint64_t)sqlite3_column_int64(st, 0);
+    *found = rc == SQLITE_ROW;
+    if (*found) *out = (uint64_t)sqlite3_column_int64(st, 0);
     sg_db_done(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SG_OK : SG_ERR_IO;
+}
+
+static enum sg_err committed_offset(struct sg_broker *b, const char *group, uint32_t t,
+                                    uint32_t p, uint64_t *out)
+{
+    const struct sg_group_offset *g = goff_find(b, group, t, p);
+    if (g) { /* newer than (or as new as) broker.db */
+        *out = g->offset;
+        return SG_OK;
+    }
+    *out = 0; /* a new group starts at the earliest offset */
+    /* PLANTED BUG new-group-latest: a group without a committed offset starts at the end. */
+    if (sg_bug_on(b->cfg->bugs, SG_BUG_NEW_GROUP_LATEST)) *out = b->next_offset[t][p];
+    bool found = false;
+    return durable_offset(b, group, t, p, &found, out);
 }
 
 static void free_records(SgRecord **recs, size_t n)
@@ -271,14 +328,46 @@ static enum sg_err on_fetch(struct sg_broker *b, const SgEnvelope *e)
     return err;
 }
 
+/* Records a commit in the in-memory table (broker.h); false when the table is full or
+ * broker.db could not be read for a new entry. */
+static bool commit_in_memory(struct sg_broker *b, const Sagasim__Node__V1__CommitRequest *c,
+                             uint32_t t)
+{
+    if (c->partition >= b->cfg->partitions || strlen(c->group) >= SG_GROUP_LEN) return false;
+    struct sg_group_offset *g = goff_find(b, c->group, t, c->partition);
+    if (!g) {
+        uint64_t durable = 0;
+        bool found = false;
+        if (b->n_goff == SG_GROUP_OFFSETS_MAX ||
+            durable_offset(b, c->group, t, c->partition, &found, &durable) != SG_OK)
+            return false;
+        g = &b->goff[b->n_goff++];
+        snprintf(g->group, sizeof g->group, "%s", c->group);
+        g->topic = t;
+        g->partition = c->partition;
+        g->offset = found ? durable : 0;
+        g->dirty = false;
+    }
+    if (c->offset > g->offset) { /* never back: a delayed old commit changes nothing */
+        g->offset = c->offset;
+        g->dirty = true;
+    }
+    SG_ASSERT(b->env, b->n_goff <= SG_GROUP_OFFSETS_MAX);
+    return true;
+}
+
 static enum sg_err on_commit(struct sg_broker *b, const SgEnvelope *e)
 {
     const Sagasim__Node__V1__CommitRequest *c = e->commit;
-    if (sg_topic_index(c->topic) < 0) return SG_OK;
-    enum sg_err err = sg_db_runf(b->env, b->db, NULL,
-        "INSERT INTO group_offsets(grp, topic, partition, offset) VALUES(?, ?, ?, ?)"
-        " ON CONFLICT(grp, topic, partition) DO UPDATE SET offset = MAX(offset, excluded.offset)",
-        "ttii", c->group, c->topic, (int64_t)c->partition, (int64_t)c->offset);
+    int t = sg_topic_index(c->topic);
+    if (t < 0) return SG_OK;
+    enum sg_err err = SG_OK;
+    if (!commit_in_memory(b, c, (uint32_t)t))
+        err = sg_db_runf(b->env, b->db, NULL,
+            "INSERT INTO group_offsets(grp, topic, partition, offset) VALUES(?, ?, ?, ?)"
+            " ON CONFLICT(grp, topic, partition) DO UPDATE"
+            " SET offset = MAX(offset, excluded.offset)",
+            "ttii", c->group, c->topic, (int64_t)c->partition, (int64_t)c->offset);
     if (err != SG_OK) return SG_OK; /* no ack: the consumer re-fetches */
     Sagasim__Node__V1__CommitAck ack = SAGASIM__NODE__V1__COMMIT_ACK__INIT;
     ack.group = c->group;
@@ -307,6 +396,12 @@ enum sg_err sg_broker_on_message(struct sg_broker *b, const SgEnvelope *e)
 
 enum sg_err sg_broker_on_timer(struct sg_broker *b, uint64_t tag)
 {
+    if (sg_tag_kind(tag) == SG_TIMER_BROKER_FLUSH) {
+        b->env->timer_at(b->env->ctx, b->env->now_mono_ns(b->env->ctx) + b->cfg->relay_poll_ns,
+                         sg_tag(SG_TIMER_BROKER_FLUSH, 0));
+        (void)flush_offsets(b); /* a failure is traced; the next tick writes them again */
+        return SG_OK;
+    }
     SG_ASSERT(b->env, sg_tag_kind(tag) == SG_TIMER_BROKER_POLL);
     uint64_t arg = sg_tag_arg(tag);
     size_t i = (size_t)(arg >> 40);

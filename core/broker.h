@@ -9,6 +9,14 @@
  * partition or fetch_poll_ns passes. Commit stores a group's offset; it never moves back
  * (a delayed duplicate of an old commit must not rewind the group). The log and the group
  * offsets live in SQLite on the broker's own disk. Topics are the nine of DESIGN §8.
+ *
+ * Group offsets are persisted lazily, as Kafka's auto-commit interval does: a commit
+ * updates the broker's table in memory and is acknowledged at once; every relay_poll_ns
+ * the changed offsets are written in ONE transaction (and at a clean stop). A power loss
+ * may take a group back to an older durable offset: its consumers then fetch records they
+ * already applied, which their inboxes skip (at-least-once, DESIGN §1). Fetches see the
+ * in-memory offset. The table holds SG_GROUP_OFFSETS_MAX entries; a commit past that is
+ * written at once, as before. Saves one broker commit per consumed batch.
  */
 #ifndef SG_BROKER_H
 #define SG_BROKER_H
@@ -22,7 +30,16 @@
 #include "err.h"
 #include "wire.h"
 
-enum { SG_TOPIC_COUNT = 9, SG_PARTITIONS_MAX = 16, SG_PARKED_MAX = 64 };
+enum { SG_TOPIC_COUNT = 9, SG_PARTITIONS_MAX = 16, SG_PARKED_MAX = 64,
+       SG_GROUP_OFFSETS_MAX = 256, SG_GROUP_LEN = 40 };
+
+/* A consumer group's offset on one partition, as the broker holds it between flushes. */
+struct sg_group_offset {
+    char group[SG_GROUP_LEN];
+    uint32_t topic, partition;
+    uint64_t offset;
+    bool dirty;                /* newer than broker.db */
+};
 
 /* Version 1 of the broker database (migrate.h keeps the list). */
 /* The broker's tables (records, group_offsets) are created and migrated by
@@ -51,6 +68,8 @@ struct sg_broker {
     struct sg_parked_fetch parked[SG_PARKED_MAX];
     uint64_t park_gen;
     uint64_t appended; /* records appended, this life */
+    struct sg_group_offset goff[SG_GROUP_OFFSETS_MAX];
+    size_t n_goff;
 };
 
 /* Opens broker.db, creates the schema and loads the log ends. */

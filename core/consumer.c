@@ -206,9 +206,18 @@ enum sg_err sg_consumer_on_message(struct sg_consumer *c, const SgEnvelope *e,
     if (i < 0) return SG_OK; /* stale or duplicated response */
     const Sagasim__Node__V1__FetchResponse *fr = e->fetch_response;
     if (fr->code != 0 || fr->n_records == 0) {
-        if (fr->code == 0 && !c->subs[i].positioned) { /* the committed offset is known now */
-            c->subs[i].positioned = true;
-            c->subs[i].next_offset = fr->committed_offset;
+        struct sg_consumer_sub *s = &c->subs[i];
+        if (fr->code == 0 && !s->positioned) { /* the committed offset is known now */
+            s->positioned = true;
+            s->next_offset = fr->committed_offset;
+        }
+        /* The broker lost a commit it had acknowledged (it persists group offsets lazily
+         * and lost power, broker.h): commit the position again. PLANTED BUG
+         * no-offset-commit never commits at all. */
+        if (fr->code == 0 && s->positioned && fr->committed_offset < s->next_offset &&
+            !sg_bug_on(c->cfg->bugs, SG_BUG_NO_OFFSET_COMMIT)) {
+            send_commit(c, (uint32_t)i, s->next_offset);
+            return SG_OK;
         }
         send_fetch(c, (uint32_t)i);
         return SG_OK;

@@ -8,7 +8,10 @@
  * in the inbox are duplicates: no effect. Undecodable or unknown records are recorded
  * REJECTED and skipped; they never stop the consumer. No answer within
  * fetch_poll + request_timeout: the request is re-sent (a lost commit re-fetches records
- * already applied, which the inbox de-duplicates).
+ * already applied, which the inbox de-duplicates). An empty fetch response whose group
+ * offset is behind the consumer's position (the broker lost an acknowledged commit in a
+ * power loss: it persists group offsets lazily, broker.h) makes the consumer commit its
+ * position again, so every group still reaches the log end (I8).
  */
 #ifndef SG_CONSUMER_H
 #define SG_CONSUMER_H

@@ -15,6 +15,7 @@ enum sg_timer_kind {
     SG_TIMER_BROKER_POLL,
     SG_TIMER_ORCH_WORK,
     SG_TIMER_ORCH_DEADLINE,
+    SG_TIMER_BROKER_FLUSH,
 };
 
 static inline uint64_t sg_tag(enum sg_timer_kind kind, uint64_t arg)

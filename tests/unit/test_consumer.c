@@ -46,9 +46,10 @@ static void create_n(struct simtest *t, const char *prefix, int n, char wid[][40
 }
 
 /* The group's committed offset equals the log end (max offset + 1) in every partition of
- * the topic that holds records. */
+ * the topic that holds records, in broker.db (after the broker's next flush, broker.h). */
 static void assert_group_at_end(struct simtest *t, const char *group, const char *topic)
 {
+    st_run_for(t, t->cfg.relay_poll_ns + SG_MS);
     sqlite3 *b = st_node_db(t, SG_ROLE_BROKER);
     assert_true(st_qint(b, "SELECT COUNT(*) FROM records WHERE topic = '%s'", topic) > 0);
     assert_int_equal(st_qint(b,
