@@ -137,6 +137,29 @@ static void consumer__resumes__committed_offset_after_restart(void **state)
     st_free(t);
 }
 
+/* The broker persists group offsets lazily (broker.h): a power loss right after it
+ * acknowledged a commit takes the group back; the consumer sees that in its next fetch
+ * answer and commits its position again, so the group reaches the log end (I8). */
+static void consumer__recommits__an_offset_the_broker_lost(void **state)
+{
+    (void)state;
+    struct simtest *t = st_new_approving(307);
+    st_run_for(t, 2 * t->cfg.relay_poll_ns + 10 * SG_MS); /* just after a flush tick */
+    produce_event(t, "cbsaga.cmd.identity", SG_EVT_VERIFY_IDENTITY_REQUESTED, "w-lost",
+                  "ev-lost-1");
+    st_run_for(t, 20 * SG_MS); /* consumed, committed, acknowledged; not flushed */
+    sg_world_crash(t->w, SG_ROLE_BROKER, true);
+    st_run_for(t, t->cfg.relay_poll_ns * 2 + SG_SEC); /* restart_delay is 1 s */
+    sqlite3 *b = st_node_db(t, SG_ROLE_BROKER);
+    assert_non_null(b);
+    uint32_t p = sg_partition_of("w-lost", t->cfg.partitions);
+    assert_int_equal(st_qint(b, "SELECT offset FROM group_offsets WHERE grp = 'cbsaga-identity'"
+                                " AND topic = 'cbsaga.cmd.identity' AND partition = %u", p), 1);
+    assert_group_at_end(t, "cbsaga-identity", "cbsaga.cmd.identity");
+    assert_int_equal(stats_of(t, SG_ROLE_IDENTITY)->applied, 1); /* applied once */
+    st_free(t);
+}
+
 static void consumer__redelivers__crash_after_effect(void **state)
 {
     (void)state;
@@ -313,6 +336,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(consumer__resumes__committed_offset_after_restart),
+        cmocka_unit_test(consumer__recommits__an_offset_the_broker_lost),
         cmocka_unit_test(consumer__redelivers__crash_after_effect),
         cmocka_unit_test(consumer__rejects__poison_record),
         cmocka_unit_test(consumer__rejects__empty_record),
