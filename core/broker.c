@@ -91,7 +91,7 @@ static enum sg_err flush_offsets(struct sg_broker *b)
         return err;
     }
     err = sg_db_commit(b->env, b->db);
-    if (err != SG_OK) return err; /* outcome unknown: written again next time (MAX) */
+    if (err != SG_OK) return err; /* outcome unknown: the next flush writes them (MAX) */
     for (size_t i = 0; i < b->n_goff; i++) b->goff[i].dirty = false;
     return SG_OK;
 }

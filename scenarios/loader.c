@@ -315,6 +315,22 @@ static bool find_key(struct sg_walker *w, const struct sg_table *t, const char *
     return unknown_key(w, t, where, key);
 }
 
+bool sg_walk_pairs(struct sg_walker *w, const yaml_event_t *v, sg_walk_pair_fn fn, void *ctx)
+{
+    SG_ASSERT_PURE(fn != NULL);
+    if (!sg_walk_expect(w, v, YAML_MAPPING_START_EVENT)) return false;
+    char where[SG_WALK_KEY_LEN];
+    snprintf(where, sizeof where, "%s", w->key);
+    for (;;) { /* ends: fn refuses entries past its bound */
+        yaml_event_t key;
+        if (!sg_walk_next(w, &key)) return false;
+        bool end = key.type == YAML_MAPPING_END_EVENT;
+        bool ok = end || fn(w, ctx, &key, where);
+        yaml_event_delete(&key);
+        if (!ok || end) return ok;
+    }
+}
+
 bool sg_walk_mapping(struct sg_walker *w, const struct sg_table *t, const char *prefix,
                      void *target, uint32_t *seen_out, yaml_mark_t *marks_out)
 {

@@ -222,9 +222,20 @@ static bool valid_asset(const char *s)
 }
 
 /* One "ASSET: amount" pair of risk_limits; the key event is given. */
-static bool risk_limit(struct sg_walker *w, struct sg_config *cfg, const yaml_event_t *key,
+/* The next event as a whole number in [min, max] (a pair's value). */
+static bool next_whole(struct sg_walker *w, int64_t min, int64_t max, uint64_t *out)
+{
+    yaml_event_t value;
+    if (!sg_walk_next(w, &value)) return false;
+    bool ok = sg_walk_whole(w, &value, min, max, out);
+    yaml_event_delete(&value);
+    return ok;
+}
+
+static bool risk_limit(struct sg_walker *w, void *ctx, const yaml_event_t *key,
                        const char *where)
 {
+    struct sg_config *cfg = ctx;
     const char *asset = sg_walk_scalar(w, key, false);
     if (!asset) return false;
     if (!valid_asset(asset))
@@ -303,46 +314,37 @@ static bool set_default_balance(struct sg_walker *w, const struct sg_key *k, voi
 }
 
 /* users: {UUID: balance, ...}: these users' accounts open with their own balance. */
+static bool account_user(struct sg_walker *w, void *ctx, const yaml_event_t *key,
+                         const char *where)
+{
+    struct sg_config *cfg = ctx;
+    const char *text = sg_walk_scalar(w, key, false);
+    char id[37];
+    if (!text) return false;
+    if (!parse_uuid(text, id))
+        return sg_walk_fail(w, key->start_mark, "%s: '%.40s' is not a UUID (8-4-4-4-12 hex"
+                            " digits)", where, text);
+    for (size_t i = 0; i < cfg->account_count; i++)
+        if (strcmp(cfg->accounts[i].user_id, id) == 0)
+            return sg_walk_fail(w, key->start_mark, "duplicate key '%s' in %s", text, where);
+    if (cfg->account_count == SG_ACCOUNT_MAX)
+        return sg_walk_fail(w, key->start_mark, "%s: at most %d users", where, SG_ACCOUNT_MAX);
+    sg_walk_set_key(w, where, ".", text);
+    uint64_t n = 0;
+    if (!next_whole(w, 0, BALANCE_MAX, &n)) return false;
+    struct sg_account_seed *a = &cfg->accounts[cfg->account_count++];
+    memcpy(a->user_id, id, sizeof id);
+    a->balance_minor = (int64_t)n;
+    return true;
+}
+
 static bool set_account_users(struct sg_walker *w, const struct sg_key *k, void *target,
                               const yaml_event_t *v)
 {
     (void)k;
     struct sg_config *cfg = target;
-    if (!sg_walk_expect(w, v, YAML_MAPPING_START_EVENT)) return false;
-    char where[SG_WALK_KEY_LEN];
-    snprintf(where, sizeof where, "%s", w->key);
     cfg->account_count = 0;
-    for (;;) {
-        yaml_event_t key;
-        if (!sg_walk_next(w, &key)) return false;
-        if (key.type == YAML_MAPPING_END_EVENT) {
-            yaml_event_delete(&key);
-            return true;
-        }
-        const char *text = sg_walk_scalar(w, &key, false);
-        char id[37];
-        bool ok = text != NULL;
-        if (ok && !parse_uuid(text, id))
-            ok = sg_walk_fail(w, key.start_mark, "%s: '%.40s' is not a UUID (8-4-4-4-12 hex"
-                              " digits)", where, text);
-        for (size_t i = 0; ok && i < cfg->account_count; i++)
-            if (strcmp(cfg->accounts[i].user_id, id) == 0)
-                ok = sg_walk_fail(w, key.start_mark, "duplicate key '%s' in %s", text, where);
-        if (ok && cfg->account_count == SG_ACCOUNT_MAX)
-            ok = sg_walk_fail(w, key.start_mark, "%s: at most %d users", where, SG_ACCOUNT_MAX);
-        if (ok) sg_walk_set_key(w, where, ".", text);
-        yaml_event_delete(&key);
-        if (!ok) return false;
-        yaml_event_t value;
-        if (!sg_walk_next(w, &value)) return false;
-        uint64_t n = 0;
-        ok = sg_walk_whole(w, &value, 0, BALANCE_MAX, &n);
-        yaml_event_delete(&value);
-        if (!ok) return false;
-        struct sg_account_seed *a = &cfg->accounts[cfg->account_count++];
-        memcpy(a->user_id, id, sizeof id);
-        a->balance_minor = (int64_t)n;
-    }
+    return sg_walk_pairs(w, v, account_user, cfg);
 }
 
 static const struct sg_key accounts_keys[] = {
@@ -797,80 +799,62 @@ static bool set_crash_at(struct sg_walker *w, const struct sg_key *k, void *targ
 
 /* crash_points: {"NODE:POINT": ppm, ...}: that point's crash rate while faults are on,
  * instead of faults.crash_point_ppm (which the points not named keep). */
+static bool crash_rate(struct sg_walker *w, void *ctx, const yaml_event_t *key,
+                       const char *where)
+{
+    struct sg_run_config *rc = ctx;
+    const char *name = sg_walk_scalar(w, key, false);
+    if (!name) return false;
+    int index = point_index(name, strlen(name));
+    if (index < 0) return bad_point(w, key, name, 80);
+    for (size_t i = 0; i < rc->world.crash_rate_count; i++)
+        if ((int)rc->world.crash_rates[i].point == index)
+            return sg_walk_fail(w, key->start_mark, "duplicate key '%s' in %s", name, where);
+    if (rc->world.crash_rate_count == SG_CRASH_AT_MAX)
+        return sg_walk_fail(w, key->start_mark, "%s: at most %d points", where,
+                            SG_CRASH_AT_MAX);
+    sg_walk_set_key(w, where, ".", name);
+    uint64_t ppm = 0;
+    if (!next_whole(w, 0, 1000000, &ppm)) return false;
+    rc->world.crash_rates[rc->world.crash_rate_count++] =
+        (struct sg_crash_rate){(uint32_t)index, (uint32_t)ppm};
+    return true;
+}
+
 static bool set_crash_points(struct sg_walker *w, const struct sg_key *k, void *target,
                              const yaml_event_t *v)
 {
     (void)k;
-    struct sg_run_config *rc = target;
-    if (!sg_walk_expect(w, v, YAML_MAPPING_START_EVENT)) return false;
-    char where[SG_WALK_KEY_LEN];
-    snprintf(where, sizeof where, "%s", w->key);
-    for (;;) {
-        yaml_event_t key;
-        if (!sg_walk_next(w, &key)) return false;
-        if (key.type == YAML_MAPPING_END_EVENT) {
-            yaml_event_delete(&key);
-            return true;
-        }
-        const char *name = sg_walk_scalar(w, &key, false);
-        int index = name ? point_index(name, strlen(name)) : -1;
-        bool ok = name != NULL;
-        if (ok && index < 0) ok = bad_point(w, &key, name, 80);
-        for (size_t i = 0; ok && i < rc->world.crash_rate_count; i++)
-            if ((int)rc->world.crash_rates[i].point == index)
-                ok = sg_walk_fail(w, key.start_mark, "duplicate key '%s' in %s", name, where);
-        if (ok && rc->world.crash_rate_count == SG_CRASH_AT_MAX)
-            ok = sg_walk_fail(w, key.start_mark, "%s: at most %d points", where,
-                              SG_CRASH_AT_MAX);
-        if (ok) sg_walk_set_key(w, where, ".", name);
-        yaml_event_delete(&key);
-        if (!ok) return false;
-        yaml_event_t value;
-        if (!sg_walk_next(w, &value)) return false;
-        uint64_t ppm = 0;
-        ok = sg_walk_whole(w, &value, 0, 1000000, &ppm);
-        yaml_event_delete(&value);
-        if (!ok) return false;
-        rc->world.crash_rates[rc->world.crash_rate_count++] =
-            (struct sg_crash_rate){(uint32_t)index, (uint32_t)ppm};
-    }
+    return sg_walk_pairs(w, v, crash_rate, target);
 }
 
 /* phases.start: {NODE: duration, ...}: a node starts at a chosen time (a consumer group
  * that first fetches after thousands of records exist); the others keep the stagger. */
+static bool start_time(struct sg_walker *w, void *ctx, const yaml_event_t *key,
+                       const char *where)
+{
+    struct sg_run_config *rc = ctx;
+    const char *name = sg_walk_scalar(w, key, false);
+    uint32_t id = 0;
+    if (!name) return false;
+    if (!parse_node(name, false, &id)) return bad_node(w, key, name, false);
+    if (rc->start_at_ns[id] >= 0) /* each node once: the walk ends */
+        return sg_walk_fail(w, key->start_mark, "duplicate key '%s' in %s", name, where);
+    sg_walk_set_key(w, where, ".", name);
+    yaml_event_t value;
+    if (!sg_walk_next(w, &value)) return false;
+    int64_t ns = 0;
+    bool ok = sg_walk_duration(w, &value, false, 0, HOUR, true, &ns);
+    yaml_event_delete(&value);
+    if (ok) rc->start_at_ns[id] = ns;
+    return ok;
+}
+
 static bool set_start(struct sg_walker *w, const struct sg_key *k, void *target,
                       const yaml_event_t *v)
 {
     (void)k;
-    struct sg_run_config *rc = target;
-    if (!sg_walk_expect(w, v, YAML_MAPPING_START_EVENT)) return false;
-    char where[SG_WALK_KEY_LEN];
-    snprintf(where, sizeof where, "%s", w->key);
-    for (size_t round = 0; round <= SG_ROLE_COUNT; round++) {
-        yaml_event_t key;
-        if (!sg_walk_next(w, &key)) return false;
-        if (key.type == YAML_MAPPING_END_EVENT) {
-            yaml_event_delete(&key);
-            return true;
-        }
-        const char *name = sg_walk_scalar(w, &key, false);
-        uint32_t id = 0;
-        bool ok = name && parse_node(name, false, &id);
-        if (name && !ok) bad_node(w, &key, name, false);
-        if (ok && rc->start_at_ns[id] >= 0)
-            ok = sg_walk_fail(w, key.start_mark, "duplicate key '%s' in %s", name, where);
-        if (ok) sg_walk_set_key(w, where, ".", name);
-        yaml_event_delete(&key);
-        if (!ok) return false;
-        yaml_event_t value;
-        if (!sg_walk_next(w, &value)) return false;
-        int64_t ns = 0;
-        ok = sg_walk_duration(w, &value, false, 0, HOUR, true, &ns);
-        yaml_event_delete(&value);
-        if (!ok) return false;
-        rc->start_at_ns[id] = ns;
-    }
-    SG_WALK_UNREACHABLE("more nodes than exist passed the duplicate check");
+    return sg_walk_pairs(w, v, start_time, target);
 }
 
 static const struct sg_key phases_keys[] = {

@@ -78,6 +78,15 @@ bool sg_walk_fail(struct sg_walker *w, yaml_mark_t mark, const char *fmt, ...)
 bool sg_walk_mapping(struct sg_walker *w, const struct sg_table *t, const char *prefix,
                      void *target, uint32_t *seen_out, yaml_mark_t *marks_out);
 
+/* A mapping whose keys are data, not schema (asset names, node names, user ids, crash
+ * points): v must be its start event; for each key event fn checks the key, names the pair
+ * (sg_walk_set_key), reads and checks its value (sg_walk_next) and stores it, or fails.
+ * `where` names the mapping in messages. fn must refuse an entry past its own bound, so
+ * the walk ends. The key event is deleted here. */
+typedef bool (*sg_walk_pair_fn)(struct sg_walker *w, void *ctx, const yaml_event_t *key,
+                                const char *where);
+bool sg_walk_pairs(struct sg_walker *w, const yaml_event_t *v, sg_walk_pair_fn fn, void *ctx);
+
 /* Names the key being read, prefix + sep + name ("workload" "." "clients"), for messages
  * (truncated if long: it only ever appears in messages). */
 void sg_walk_set_key(struct sg_walker *w, const char *prefix, const char *sep,
