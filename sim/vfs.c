@@ -3,8 +3,9 @@
  * notes/sqlite-fault-model.md).
  *
  * Why it exists: the simulator must decide exactly what a power loss keeps, so every byte
- * SQLite writes lives here, in two images per file: `data`, what reads see, and `durable`,
- * what the last successful xSync covered. A crash settles every pending (dirty) sector to
+ * SQLite writes lives here, in two images per file: the current one, what reads see, and
+ * the durable one, what the last successful xSync covered (they share every sector buffer
+ * where they agree: see the invariants). A crash settles every pending (dirty) sector to
  * old, new or a mix of their 512-byte chunks, writes the result into both images, and
  * leaves every other sector alone: the legal fault model, never touching synced bytes.
  * Nothing here reads a clock, a random source or a real file: time and randomness come
@@ -20,10 +21,17 @@
  *   one, the file linked at that path (if any) has none. A sync in the directory, a
  *   directory-syncing delete there, a main database created at the path, a crash or a
  *   wipe ends a pending delete; undone at a crash, its image is linked again as it is.
- * - Every 4096-byte sector whose bit in `dirty` is clear holds the same bytes in data and
- *   durable over [0, data_size). Growing data marks the whole new range dirty, so xSync
- *   copies only dirty sectors: its cost follows what changed, not the file size (WAL
- *   commits sync often and databases grow to several MB).
+ * - A file is an array of 4096-byte sectors, each with two buffer pointers: `cur`, what
+ *   reads see, and `old`, its durable bytes (NULL: a hole, zeros). A sector whose bit in
+ *   `dirty` is clear has one buffer for both; a dirty one has a buffer of its own in `cur`
+ *   (made at its first write since the last sync), whose 512-byte chunks are `fresh`
+ *   once written: the others still read from `old`. So a write copies its own bytes and
+ *   at most two partial chunks, xSync copies only the chunks a commit did not write, and
+ *   nothing is reallocated and copied as a file grows: WAL commits sync often (a frame is
+ *   4,120 bytes, never sector-aligned) and databases grow to several MB. Growing a file
+ *   marks the whole new range dirty.
+ *   Bytes past the end of a file (data_size for cur, durable_size for old) are nobody's:
+ *   growing a file zeros them first.
  * - `pending` is true exactly when a write or truncate happened since the last successful
  *   sync. `exists_durable` is set for a main database at creation (SQLite never syncs a
  *   directory) and for any other file at its first successful sync; a crash removes a file
@@ -58,15 +66,18 @@
 #define CHUNKS_PER_SECTOR (SECTOR_BYTES / CHUNK_BYTES)
 #define CHUNK_MASK_ALL ((uint32_t)((1u << CHUNKS_PER_SECTOR) - 1))
 #define RANDOM_REJECTIONS_MAX 64
+#define SPARE_SECTORS_MAX ((size_t)4096) /* 16 MB of freed sectors kept per VFS */
 
 struct sg_vfs_file_image {
+    struct sg_vfs *v; /* its sector buffers come from and go back to v's spares */
     char *path;
-    unsigned char *data;
-    size_t data_size, data_cap;
-    unsigned char *durable;
-    size_t durable_size, durable_cap;
-    uint64_t *dirty; /* one bit per sector of data_cap */
-    size_t dirty_words;
+    unsigned char **cur; /* per sector: what reads see (NULL: a hole, zeros) */
+    unsigned char **old; /* per sector: its durable bytes; the same buffer unless dirty */
+    uint8_t *fresh;      /* per dirty sector: bit c set = chunk c written since the sync */
+    size_t slot_cap;     /* slots in cur and old, bits in dirty: a multiple of 64 */
+    uint64_t *dirty;     /* one bit per slot: written since the last sync */
+    size_t data_size, durable_size;
+    size_t sectors_held; /* distinct buffers in cur and old */
     uint32_t refs;   /* open handles */
     uint32_t shared_count;
     int writer_lock; /* SQLITE_LOCK_NONE or the level of the one RESERVED+ holder */
@@ -205,6 +216,35 @@ static bool io_fault(struct sg_vfs *v, const char *path, uint32_t num)
     return random_chance(io->random_u64, io->ctx, num, io->den);
 }
 
+/* ---- sector buffers ------------------------------------------------------------------- */
+
+/* A sector buffer: a spare one when there is one. A WAL frees and takes as many sectors
+ * per commit as it writes, and malloc/free of 4 KB blocks cost 7% of a calm run. */
+static unsigned char *buffer_take(struct sg_vfs *v)
+{
+    if (v->spare_count > 0) return v->spare[--v->spare_count];
+    return malloc(SECTOR_BYTES);
+}
+
+static void buffer_give(struct sg_vfs *v, unsigned char *buf)
+{
+    if (buf == NULL) return;
+    if (v->spare_count == v->spare_cap && v->spare_cap < SPARE_SECTORS_MAX) {
+        size_t cap = v->spare_cap == 0 ? 64 : v->spare_cap * 2;
+        unsigned char **grown = realloc(v->spare, cap * sizeof *grown);
+        if (grown != NULL) {
+            v->spare = grown;
+            v->spare_cap = cap;
+        }
+    }
+    if (v->spare_count < v->spare_cap) {
+        v->spare[v->spare_count++] = buf;
+    } else {
+        free(buf);
+    }
+    SG_ASSERT_PURE(v->spare_count <= SPARE_SECTORS_MAX);
+}
+
 /* ---- file images ---------------------------------------------------------------------- */
 
 static size_t image_find(const struct sg_vfs *v, const char *path)
@@ -227,9 +267,14 @@ static void image_free(struct sg_vfs_file_image *img)
     SG_ASSERT_PURE(img->refs == 0);
     SG_ASSERT_PURE(!img->linked);
     SG_ASSERT_PURE(!img->delete_pending);
+    for (size_t i = 0; i < img->slot_cap; i++) {
+        if (img->cur[i] != img->old[i]) buffer_give(img->v, img->cur[i]);
+        buffer_give(img->v, img->old[i]);
+    }
     free(img->path);
-    free(img->data);
-    free(img->durable);
+    free(img->cur);
+    free(img->old);
+    free(img->fresh);
     free(img->dirty);
     free(img);
 }
@@ -270,6 +315,7 @@ static struct sg_vfs_file_image *image_new(struct sg_vfs *v, const char *path)
         return NULL;
     }
     memcpy(path_copy, path, path_len + 1);
+    img->v = v;
     img->path = path_copy;
     img->linked = true;
     v->files[v->file_count++] = img;
@@ -361,89 +407,192 @@ static void image_unlink_pending(struct sg_vfs *v, size_t i)
     SG_ASSERT_PURE(v->file_count + v->deleted_count <= FILE_COUNT_MAX);
 }
 
-/* Grows *buf to hold at least `need` bytes, in whole sectors, at least doubling. */
-static bool bytes_reserve(unsigned char **buf, size_t *cap, size_t need)
+/* ---- sectors -------------------------------------------------------------------------- */
+
+static size_t sectors_for(size_t bytes)
 {
-    SG_ASSERT_PURE(need <= FILE_BYTES_MAX);
-    if (need <= *cap) return true;
-    size_t cap_new = *cap * 2 > need ? *cap * 2 : need;
-    cap_new = (cap_new + SECTOR_BYTES - 1) / SECTOR_BYTES * SECTOR_BYTES;
-    unsigned char *grown = realloc(*buf, cap_new);
-    if (grown == NULL) return false;
-    *buf = grown;
-    *cap = cap_new;
-    SG_ASSERT_PURE(*cap >= need);
+    return (bytes + SECTOR_BYTES - 1) / SECTOR_BYTES;
+}
+
+static bool sector_dirty(const struct sg_vfs_file_image *img, size_t s)
+{
+    SG_ASSERT_PURE(s < img->slot_cap);
+    return ((img->dirty[s / 64] >> (s % 64)) & 1) != 0;
+}
+
+/* Grows the slot arrays (and the dirty bitmap) to at least `sectors`, at least doubling;
+ * new slots are holes: clean, reading as zeros. */
+static bool slots_reserve(struct sg_vfs_file_image *img, size_t sectors)
+{
+    SG_ASSERT_PURE(sectors <= FILE_BYTES_MAX / SECTOR_BYTES);
+    if (sectors <= img->slot_cap) return true;
+    size_t cap = img->slot_cap * 2 > sectors ? img->slot_cap * 2 : sectors;
+    cap = (cap + 63) / 64 * 64; /* whole words of the bitmap */
+    unsigned char **cur = realloc(img->cur, cap * sizeof *cur);
+    if (cur == NULL) return false;
+    img->cur = cur;
+    unsigned char **old = realloc(img->old, cap * sizeof *old);
+    if (old == NULL) return false;
+    img->old = old;
+    uint8_t *fresh = realloc(img->fresh, cap * sizeof *fresh);
+    if (fresh == NULL) return false;
+    img->fresh = fresh;
+    uint64_t *dirty = realloc(img->dirty, cap / 64 * sizeof *dirty);
+    if (dirty == NULL) return false;
+    img->dirty = dirty;
+    size_t added = cap - img->slot_cap;
+    memset(&cur[img->slot_cap], 0, added * sizeof *cur);
+    memset(&old[img->slot_cap], 0, added * sizeof *old);
+    memset(&fresh[img->slot_cap], 0, added * sizeof *fresh);
+    memset(&dirty[img->slot_cap / 64], 0, added / 64 * sizeof *dirty);
+    img->slot_cap = cap;
+    SG_ASSERT_PURE(img->slot_cap >= sectors);
     return true;
 }
 
-/* Grows data, and the dirty bitmap with it so every sector of data_cap has a bit. */
-static bool data_reserve(struct sg_vfs_file_image *img, size_t need)
+/* Makes sector s dirty, with a buffer of its own in which no chunk is fresh yet: until a
+ * chunk is written, its current bytes are still the durable ones in `old`. */
+static bool sector_own(struct sg_vfs_file_image *img, size_t s)
 {
-    if (!bytes_reserve(&img->data, &img->data_cap, need)) return false;
-    size_t sectors = img->data_cap / SECTOR_BYTES;
-    size_t words = (sectors + 63) / 64;
-    if (words > img->dirty_words) {
-        uint64_t *dirty = realloc(img->dirty, words * sizeof *dirty);
-        if (dirty == NULL) return false;
-        memset(&dirty[img->dirty_words], 0, (words - img->dirty_words) * sizeof *dirty);
-        img->dirty = dirty;
-        img->dirty_words = words;
-    }
-    SG_ASSERT_PURE(img->dirty_words * 64 * SECTOR_BYTES >= img->data_cap);
-    return true;
-}
-
-static void mark_dirty(struct sg_vfs_file_image *img, size_t offset, size_t len)
-{
-    SG_ASSERT_PURE(offset + len <= img->data_cap);
-    if (len == 0) return;
-    size_t last = (offset + len - 1) / SECTOR_BYTES;
-    for (size_t s = offset / SECTOR_BYTES; s <= last; s++) {
-        img->dirty[s / 64] |= (uint64_t)1 << (s % 64);
-    }
+    if (sector_dirty(img, s)) return true;
+    SG_ASSERT_PURE(img->cur[s] == img->old[s]);
+    unsigned char *buf = buffer_take(img->v);
+    if (buf == NULL) return false;
+    img->cur[s] = buf;
+    img->fresh[s] = 0;
+    img->dirty[s / 64] |= (uint64_t)1 << (s % 64);
+    img->sectors_held++;
     img->pending = true;
-}
-
-/* Sets the size of data; new bytes read as zeros and are dirty (durable may differ). */
-static bool data_resize(struct sg_vfs_file_image *img, size_t size)
-{
-    if (size > img->data_size) {
-        if (!data_reserve(img, size)) return false;
-        memset(&img->data[img->data_size], 0, size - img->data_size);
-        mark_dirty(img, img->data_size, size - img->data_size);
-    }
-    img->data_size = size;
-    img->pending = true;
-    SG_ASSERT_PURE(img->data_size <= img->data_cap);
+    SG_ASSERT_PURE(sector_dirty(img, s));
     return true;
 }
 
-static void dirty_clear(struct sg_vfs_file_image *img)
+/* Copies chunk c of sector s's durable bytes into its own buffer (a hole: zeros). */
+static void chunk_inherit(struct sg_vfs_file_image *img, size_t s, size_t c)
 {
-    if (img->dirty_words > 0) memset(img->dirty, 0, img->dirty_words * sizeof *img->dirty);
-    img->pending = false;
+    SG_ASSERT_PURE(sector_dirty(img, s));
+    unsigned char *to = &img->cur[s][c * CHUNK_BYTES];
+    if (img->old[s] == NULL) {
+        memset(to, 0, CHUNK_BYTES);
+    } else {
+        memcpy(to, &img->old[s][c * CHUNK_BYTES], CHUNK_BYTES);
+    }
 }
 
-/* durable := data, copying only dirty sectors (see the invariant at the top). */
-static bool image_sync(struct sg_vfs_file_image *img)
+/* Ends sector s's dirtiness with `keep` as both its current and its durable bytes: the
+ * other buffer is freed (the two are distinct while dirty). Keeping `cur`, every chunk of
+ * it must hold the bytes wanted (fresh or inherited). */
+static void sector_clean(struct sg_vfs_file_image *img, size_t s, unsigned char *keep)
 {
-    if (!bytes_reserve(&img->durable, &img->durable_cap, img->data_size)) return false;
-    for (size_t w = 0; w < img->dirty_words; w++) {
+    SG_ASSERT_PURE(sector_dirty(img, s));
+    SG_ASSERT_PURE(img->cur[s] != img->old[s]);
+    unsigned char *drop = keep == img->cur[s] ? img->old[s] : img->cur[s];
+    if (drop != NULL) {
+        buffer_give(img->v, drop);
+        img->sectors_held--;
+    }
+    img->cur[s] = keep;
+    img->old[s] = keep;
+    img->dirty[s / 64] &= ~((uint64_t)1 << (s % 64));
+}
+
+/* Copies [off, off + n) of sector s's current bytes into out: a fresh chunk from its own
+ * buffer, any other from the durable bytes (a hole reads as zeros). */
+static void sector_read(const struct sg_vfs_file_image *img, size_t s, size_t off, size_t n,
+                        unsigned char *out)
+{
+    SG_ASSERT_PURE(off + n <= SECTOR_BYTES);
+    bool dirty = sector_dirty(img, s);
+    for (size_t at = off; at < off + n;) {
+        size_t c = at / CHUNK_BYTES, chunk_end = (c + 1) * CHUNK_BYTES;
+        size_t len = (chunk_end < off + n ? chunk_end : off + n) - at;
+        bool fresh = dirty && ((img->fresh[s] >> c) & 1) != 0;
+        const unsigned char *from = fresh ? img->cur[s] : img->old[s];
+        if (from == NULL) {
+            memset(&out[at - off], 0, len);
+        } else {
+            memcpy(&out[at - off], &from[at], len);
+        }
+        at += len;
+    }
+}
+
+/* Stores `bytes` (zeros when NULL) at [from, to) of sector s (offsets in the sector): the
+ * chunks it touches become fresh, a partly written one inheriting the rest first. */
+static bool sector_write(struct sg_vfs_file_image *img, size_t s, size_t from, size_t to,
+                         const unsigned char *bytes)
+{
+    SG_ASSERT_PURE(from < to && to <= SECTOR_BYTES);
+    if (!sector_own(img, s)) return false;
+    for (size_t c = from / CHUNK_BYTES; c * CHUNK_BYTES < to; c++) {
+        bool whole = from <= c * CHUNK_BYTES && to >= (c + 1) * CHUNK_BYTES;
+        if (!whole && ((img->fresh[s] >> c) & 1) == 0) chunk_inherit(img, s, c);
+        img->fresh[s] |= (uint8_t)(1u << c);
+    }
+    if (bytes != NULL) {
+        memcpy(&img->cur[s][from], bytes, to - from);
+    } else {
+        memset(&img->cur[s][from], 0, to - from);
+    }
+    return true;
+}
+
+/* Zeros [zero_from, off), the gap that growing a file exposes, then stores [off, off + n):
+ * `bytes`, or zeros when it is NULL. Every touched sector becomes dirty; sizes are the
+ * caller's to update. */
+static bool image_store(struct sg_vfs_file_image *img, size_t zero_from,
+                        const unsigned char *bytes, size_t off, size_t n)
+{
+    SG_ASSERT_PURE(zero_from <= off);
+    size_t end = off + n;
+    if (zero_from == end) return true;
+    if (!slots_reserve(img, sectors_for(end))) return false;
+    for (size_t s = zero_from / SECTOR_BYTES; s < sectors_for(end); s++) {
+        size_t s_from = s * SECTOR_BYTES, s_to = s_from + SECTOR_BYTES;
+        size_t from = zero_from > s_from ? zero_from : s_from;
+        size_t to = end < s_to ? end : s_to;
+        size_t split = off < from ? from : (off < to ? off : to); /* zeros before, bytes after */
+        if (split > from && !sector_write(img, s, from - s_from, split - s_from, NULL))
+            return false;
+        if (to > split && !sector_write(img, s, split - s_from, to - s_from,
+                                        bytes == NULL ? NULL : &bytes[split - off]))
+            return false;
+    }
+    return true;
+}
+
+/* Gives every chunk of dirty sector s below `end` (an offset in the sector) its current
+ * bytes in the sector's own buffer, so that the buffer can stand for the whole sector. */
+static void sector_materialize(struct sg_vfs_file_image *img, size_t s, size_t end)
+{
+    for (size_t c = 0; c * CHUNK_BYTES < end && c < CHUNKS_PER_SECTOR; c++) {
+        if (((img->fresh[s] >> c) & 1) == 0) chunk_inherit(img, s, c);
+    }
+}
+
+/* A successful xSync: every dirty sector's current bytes become its durable bytes without
+ * copying its fresh chunks; past the file's end they are nobody's and the durable ones
+ * stay. */
+static void image_sync(struct sg_vfs_file_image *img)
+{
+    for (size_t w = 0; w < img->slot_cap / 64; w++) {
         uint64_t bits = img->dirty[w];
         for (size_t b = 0; bits != 0 && b < 64; b++, bits >>= 1) {
             if ((bits & 1) == 0) continue;
-            size_t offset = (w * 64 + b) * SECTOR_BYTES;
-            if (offset >= img->data_size) break;
-            size_t n = img->data_size - offset < SECTOR_BYTES ? img->data_size - offset
-                                                              : SECTOR_BYTES;
-            memcpy(&img->durable[offset], &img->data[offset], n);
+            size_t s = w * 64 + b, s_from = s * SECTOR_BYTES;
+            if (s_from >= img->data_size) {
+                sector_clean(img, s, img->old[s]);
+                continue;
+            }
+            size_t end = img->data_size - s_from;
+            sector_materialize(img, s, end < SECTOR_BYTES ? end : SECTOR_BYTES);
+            sector_clean(img, s, img->cur[s]);
         }
     }
     img->durable_size = img->data_size;
     img->exists_durable = true;
-    dirty_clear(img);
-    SG_ASSERT_PURE(img->durable_size <= img->durable_cap);
-    return true;
+    img->pending = false;
+    SG_ASSERT_PURE(img->slot_cap >= sectors_for(img->durable_size));
 }
 
 /* What survives of one pending sector: bit i set = chunk i takes the new bytes. */
@@ -465,25 +614,25 @@ static uint32_t sector_fate(const struct sg_vfs_crash_faults *f, struct sg_vfs_s
     return mask;
 }
 
-/* Writes the post-crash bytes of [from, to), at most one chunk, into durable. New bytes
- * come from data; past data's end (an undone truncate) the durable bytes are the only
- * ones there are. Old bytes are durable's; past the durable size they are a hole: zeros. */
-static void chunk_settle(struct sg_vfs_file_image *img, size_t from, size_t to, bool take_new)
+/* Puts the durable bytes of [from, to) (offsets in the file) of sector s into its own
+ * buffer: the old bytes below the durable size, a hole (zeros) past it. */
+static void sector_revert(struct sg_vfs_file_image *img, size_t s, size_t from, size_t to)
 {
-    SG_ASSERT_PURE(from < to);
-    SG_ASSERT_PURE(to - from <= CHUNK_BYTES);
-    if (take_new) {
-        size_t end = to < img->data_size ? to : img->data_size;
-        if (from < end) memcpy(&img->durable[from], &img->data[from], end - from);
-        if (end < to) SG_ASSERT_PURE(to <= img->durable_size);
-    } else if (to > img->durable_size) {
-        size_t start = from > img->durable_size ? from : img->durable_size;
-        memset(&img->durable[start], 0, to - start);
+    size_t s_from = s * SECTOR_BYTES;
+    SG_ASSERT_PURE(from >= s_from && to <= s_from + SECTOR_BYTES);
+    size_t mid = to < img->durable_size ? to : img->durable_size;
+    if (mid < from) mid = from;
+    if (mid > from && img->old[s] != NULL) {
+        memcpy(&img->cur[s][from - s_from], &img->old[s][from - s_from], mid - from);
+    } else if (mid > from) {
+        memset(&img->cur[s][from - s_from], 0, mid - from);
     }
+    if (to > mid) memset(&img->cur[s][mid - s_from], 0, to - mid);
 }
 
 /* Settles dirty sector s of a file whose post-crash size is `size` (s starts below it):
- * durable gets the surviving bytes, then data copies them. */
+ * chunk by chunk, the new bytes or the durable ones, which then are both. A chunk that is
+ * not fresh has the durable bytes as its new ones. */
 static void sector_settle(struct sg_vfs_file_image *img, size_t s, size_t size, uint32_t mask)
 {
     size_t offset = s * SECTOR_BYTES;
@@ -493,14 +642,21 @@ static void sector_settle(struct sg_vfs_file_image *img, size_t s, size_t size, 
         size_t from = offset + c * CHUNK_BYTES;
         if (from >= end) break;
         size_t to = from + CHUNK_BYTES < end ? from + CHUNK_BYTES : end;
-        chunk_settle(img, from, to, ((mask >> c) & 1) != 0);
+        bool fresh = ((img->fresh[s] >> c) & 1) != 0;
+        if (((mask >> c) & 1) == 0 || !fresh) {
+            sector_revert(img, s, from, to);
+        } else if (to > img->data_size) {
+            /* New bytes end at data's end (a truncate); the rest is an undone truncate's. */
+            SG_ASSERT_PURE(to <= img->durable_size);
+            sector_revert(img, s, from > img->data_size ? from : img->data_size, to);
+        }
     }
-    memcpy(&img->data[offset], &img->durable[offset], end - offset);
+    sector_clean(img, s, img->cur[s]);
 }
 
 /* The power loss of one file that has a durable existence (f == NULL: exact revert).
- * Both images end equal; sectors that were not dirty are not read or written, except
- * that an undone truncate restores data's tail from durable. */
+ * Sectors that were not dirty are not read or written: their buffers are already both
+ * images (an undone truncate finds its tail there). */
 static void image_crash(struct sg_vfs_file_image *img, const struct sg_vfs_crash_faults *f,
                         struct sg_vfs_stats *stats)
 {
@@ -515,27 +671,22 @@ static void image_crash(struct sg_vfs_file_image *img, const struct sg_vfs_crash
         random_chance(f->random_u64, f->ctx, f->keep_pending_num, f->keep_pending_den)) {
         size = img->data_size;
     }
-    /* A crash cannot report an error; running out of memory here ends the run. */
-    bool reserved = data_reserve(img, size) &&
-                    bytes_reserve(&img->durable, &img->durable_cap, size);
-    SG_ASSERT_PURE(reserved);
-    for (size_t w = 0; w < img->dirty_words; w++) {
+    SG_ASSERT_PURE(img->slot_cap >= sectors_for(size));
+    for (size_t w = 0; w < img->slot_cap / 64; w++) {
         uint64_t bits = img->dirty[w];
         for (size_t b = 0; bits != 0 && b < 64; b++, bits >>= 1) {
             size_t s = w * 64 + b;
-            if ((bits & 1) == 0 || s * SECTOR_BYTES >= size) continue;
-            sector_settle(img, s, size, sector_fate(f, stats));
+            if ((bits & 1) == 0) continue;
+            if (s * SECTOR_BYTES >= size) {
+                sector_clean(img, s, img->old[s]); /* past the end: nobody's bytes */
+            } else {
+                sector_settle(img, s, size, sector_fate(f, stats));
+            }
         }
-    }
-    if (size > img->data_size) {
-        memcpy(&img->data[img->data_size], &img->durable[img->data_size],
-               size - img->data_size);
     }
     img->data_size = size;
     img->durable_size = size;
-    dirty_clear(img);
-    SG_ASSERT_PURE(img->data_size <= img->data_cap);
-    SG_ASSERT_PURE(img->durable_size <= img->durable_cap);
+    img->pending = false;
 }
 
 /* ---- io methods ----------------------------------------------------------------------- */
@@ -593,7 +744,12 @@ static int file_read(sqlite3_file *file, void *buf, int amount, sqlite3_int64 of
     size_t off = 0, want = (size_t)amount, got = 0;
     if (range_ok(offset, amount, &off) && off < img->data_size) {
         got = img->data_size - off < want ? img->data_size - off : want;
-        memcpy(buf, &img->data[off], got);
+        for (size_t done = 0; done < got;) {
+            size_t at = off + done, in = at % SECTOR_BYTES;
+            size_t n = SECTOR_BYTES - in < got - done ? SECTOR_BYTES - in : got - done;
+            sector_read(img, at / SECTOR_BYTES, in, n, (unsigned char *)buf + done);
+            done += n;
+        }
     }
     if (got == want) return SQLITE_OK;
     memset((unsigned char *)buf + got, 0, want - got);
@@ -614,9 +770,9 @@ static int file_write(sqlite3_file *file, const void *buf, int amount, sqlite3_i
     size_t off = 0;
     if (!range_ok(offset, amount, &off)) return SQLITE_FULL;
     size_t end = off + (size_t)amount;
-    if (end > img->data_size && !data_resize(img, end)) return SQLITE_IOERR_NOMEM;
-    memcpy(&img->data[off], buf, (size_t)amount);
-    mark_dirty(img, off, (size_t)amount);
+    size_t zero_from = img->data_size < off ? img->data_size : off;
+    if (!image_store(img, zero_from, buf, off, (size_t)amount)) return SQLITE_IOERR_NOMEM;
+    if (end > img->data_size) img->data_size = end;
     SG_ASSERT_PURE(img->data_size >= end);
     return SQLITE_OK;
 }
@@ -628,8 +784,13 @@ static int file_truncate(sqlite3_file *file, sqlite3_int64 size)
     if (!mutation_allowed(h->v, h->img->path)) return SQLITE_IOERR_TRUNCATE;
     size_t size_new = 0;
     if (!range_ok(size, 0, &size_new)) return SQLITE_FULL;
-    if (!data_resize(h->img, size_new)) return SQLITE_IOERR_NOMEM;
-    SG_ASSERT_PURE(h->img->data_size == size_new);
+    struct sg_vfs_file_image *img = h->img;
+    if (size_new > img->data_size &&
+        !image_store(img, img->data_size, NULL, img->data_size, size_new - img->data_size))
+        return SQLITE_IOERR_NOMEM;
+    img->data_size = size_new;
+    img->pending = true;
+    SG_ASSERT_PURE(img->data_size == size_new);
     return SQLITE_OK;
 }
 
@@ -646,7 +807,7 @@ static int file_sync(sqlite3_file *file, int flags)
         v->stats.sync_failures++;
         return SQLITE_IOERR_FSYNC;
     }
-    if (!image_sync(h->img)) return SQLITE_IOERR_NOMEM;
+    image_sync(h->img);
     deleted_settle_dir(v, h->img->path);
     SG_ASSERT_PURE(!h->img->pending);
     return SQLITE_OK;
@@ -994,6 +1155,10 @@ void sg_vfs_deinit(struct sg_vfs *v)
         SG_ASSERT_PURE(img->refs == 0);
         image_free(img);
     }
+    while (v->spare_count > 0) free(v->spare[--v->spare_count]);
+    free(v->spare);
+    v->spare = NULL;
+    v->spare_cap = 0;
     free(v->files);
     free(v->deleted);
     free(v->vfs);
@@ -1191,13 +1356,12 @@ size_t sg_vfs_bytes(const struct sg_vfs *v, const char *prefix)
     size_t total = 0;
     for (size_t i = 0; i < v->file_count; i++) {
         const struct sg_vfs_file_image *img = v->files[i];
-        SG_ASSERT_PURE(img->data_size <= img->data_cap);
-        SG_ASSERT_PURE(img->durable_size <= img->durable_cap);
-        if (has_prefix(img->path, prefix)) total += img->data_cap + img->durable_cap;
+        SG_ASSERT_PURE(img->slot_cap >= sectors_for(img->data_size));
+        if (has_prefix(img->path, prefix)) total += img->sectors_held * SECTOR_BYTES;
     }
     for (size_t i = 0; i < v->deleted_count; i++) {
         const struct sg_vfs_file_image *img = v->deleted[i];
-        if (has_prefix(img->path, prefix)) total += img->data_cap + img->durable_cap;
+        if (has_prefix(img->path, prefix)) total += img->sectors_held * SECTOR_BYTES;
     }
     return total;
 }

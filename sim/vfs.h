@@ -123,6 +123,8 @@ struct sg_vfs {
     struct sg_vfs_file_image **deleted;
     size_t deleted_count, deleted_cap;
     uint64_t temp_count;                   /* names files SQLite opens without a name */
+    unsigned char **spare;                 /* freed sector buffers kept for reuse */
+    size_t spare_count, spare_cap;
     bool registered;
 };
 
