@@ -200,7 +200,7 @@ static void i6_decider(struct ck_ctx *c, enum ck_svc s)
         const struct ck_inbox *r = &v->inbox[i];
         if (strcmp(r->result, "APPLIED") != 0 || strcmp(r->event_type, cmd) != 0) continue;
         const char *wid = ck_event_wid(c->w, r->event_id);
-        *ck_index_push(&ix) = (struct ck_key){wid ? wid : "", NULL, NULL, 0, i};
+        *ck_index_push(&ix) = (struct ck_key){wid ? wid : "", NULL, NULL, 0, i, 0};
         c->out->checked[SG_I6]++;
     }
     ck_index_sort(&ix);
@@ -231,7 +231,7 @@ static void i6_announced(struct ck_ctx *c, enum ck_svc s)
         return;
     }
     for (size_t i = 0; i < v->n_outbox; i++)
-        *ck_index_push(&ix) = (struct ck_key){v->outbox[i].aggregate_id, NULL, NULL, 0, i};
+        *ck_index_push(&ix) = (struct ck_key){v->outbox[i].aggregate_id, NULL, NULL, 0, i, 0};
     ck_index_sort(&ix);
     c->out->checked[SG_I6] += ix.n;
     for (size_t i = 1; i < ix.n; i++) {
@@ -255,7 +255,7 @@ static void i6_causes(struct ck_ctx *c)
     }
     for (size_t i = 0; i < w->n_tr; i++)
         if (w->tr[i].cause[0] != '\0')
-            *ck_index_push(&ix) = (struct ck_key){w->tr[i].cause, NULL, NULL, 0, i};
+            *ck_index_push(&ix) = (struct ck_key){w->tr[i].cause, NULL, NULL, 0, i, 0};
     ck_index_sort(&ix);
     c->out->checked[SG_I6] += ix.n;
     for (size_t i = 1; i < ix.n; i++) {

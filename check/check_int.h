@@ -141,6 +141,7 @@ struct ck_key {
     const char *s1, *s2, *s3;
     int64_t n1;
     size_t idx;
+    uint64_t p1; /* s1's first 8 bytes, big-endian: set by ck_index_sort */
 };
 
 struct ck_index {

@@ -109,8 +109,8 @@ static void obs_add(struct ck_ctx *c, struct obs_set *set, struct obs o)
         return;
     }
     set->o[set->n] = o;
-    *ck_index_push(&set->by_done) = (struct ck_key){o.wid, NULL, NULL, o.complete_ns, set->n};
-    *ck_index_push(&set->by_invoke) = (struct ck_key){o.wid, NULL, NULL, o.invoke_ns, set->n};
+    *ck_index_push(&set->by_done) = (struct ck_key){o.wid, NULL, NULL, o.complete_ns, set->n, 0};
+    *ck_index_push(&set->by_invoke) = (struct ck_key){o.wid, NULL, NULL, o.invoke_ns, set->n, 0};
     set->n++;
 }
 

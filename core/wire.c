@@ -6,6 +6,8 @@
  */
 #include "wire.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -257,14 +259,99 @@ enum sg_err sg_event_pack(enum sg_event_type t, const struct sg_event_fields *f,
     return SG_OK;
 }
 
+/* ---- decoding into one arena per message ----
+ *
+ * A decoded message and everything protobuf-c allocates for it (strings, submessages,
+ * repeated fields) come from one arena that starts right before the message, and the
+ * message is freed by freeing that arena: two mallocs per message instead of one per
+ * field (malloc and free were 5% of a simulated run). protobuf-c's first allocation in
+ * an unpack is the message itself (asserted), which is how the free finds its arena. */
+
+struct wire_arena {
+    struct wire_arena *more; /* blocks added when the first one ran out */
+    size_t used, cap;
+    _Alignas(max_align_t) unsigned char data[];
+};
+
+enum { WIRE_ARENA_ALIGN = _Alignof(max_align_t), WIRE_ARENA_SLACK = 512 };
+
+static struct wire_arena *wire_arena_new(size_t cap)
+{
+    struct wire_arena *a = malloc(sizeof *a + cap);
+    if (a == NULL) return NULL;
+    a->more = NULL;
+    a->used = 0;
+    a->cap = cap;
+    return a;
+}
+
+static void *wire_arena_alloc(void *ctx, size_t size)
+{
+    struct wire_arena *a = ctx;
+    size_t need = (size + WIRE_ARENA_ALIGN - 1) / WIRE_ARENA_ALIGN * WIRE_ARENA_ALIGN;
+    if (need < size) return NULL;
+    if (a->cap - a->used >= need) {
+        void *p = &a->data[a->used];
+        a->used += need;
+        return p;
+    }
+    /* A block of its own, behind the first one (never the first allocation). */
+    struct wire_arena *b = wire_arena_new(need);
+    if (b == NULL) return NULL;
+    b->used = need;
+    b->more = a->more;
+    a->more = b;
+    return b->data;
+}
+
+static void wire_arena_free_one(void *ctx, void *p)
+{
+    (void)ctx; /* everything goes when the arena goes */
+    (void)p;
+}
+
+static void wire_arena_free(struct wire_arena *a)
+{
+    for (uint32_t i = 0; a != NULL && i < UINT32_MAX; i++) {
+        struct wire_arena *next = a->more;
+        free(a);
+        a = next;
+    }
+}
+
+/* Unpacks with desc into a new arena; NULL when the bytes are not a valid message. */
+static ProtobufCMessage *wire_unpack(const ProtobufCMessageDescriptor *desc,
+                                     const uint8_t *bytes, size_t len)
+{
+    /* Decoded fields take at most about as many bytes as their encoding, plus the
+     * structs: sized so that one block is the rule. */
+    size_t cap = len < SIZE_MAX / 4 ? 2 * len + WIRE_ARENA_SLACK : len;
+    struct wire_arena *a = wire_arena_new(cap);
+    if (a == NULL) return NULL;
+    ProtobufCAllocator alloc = {wire_arena_alloc, wire_arena_free_one, a};
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, &alloc, len, bytes);
+    if (m == NULL) {
+        wire_arena_free(a);
+        return NULL;
+    }
+    SG_ASSERT_PURE((void *)m == (void *)a->data);
+    return m;
+}
+
+static void wire_release(void *m)
+{
+    if (m == NULL) return;
+    wire_arena_free((struct wire_arena *)((unsigned char *)m - offsetof(struct wire_arena, data)));
+}
+
 SgEvent *sg_event_decode(const uint8_t *bytes, size_t len)
 {
-    return cbsaga__events__v1__event__unpack(NULL, len, bytes);
+    return (SgEvent *)wire_unpack(&cbsaga__events__v1__event__descriptor, bytes, len);
 }
 
 void sg_event_free(SgEvent *ev)
 {
-    if (ev) cbsaga__events__v1__event__free_unpacked(ev, NULL);
+    wire_release(ev);
 }
 
 void sg_wire_send(const struct sg_env *env, uint64_t *msg_counter, uint32_t to, SgEnvelope *e,
@@ -286,12 +373,12 @@ void sg_wire_send(const struct sg_env *env, uint64_t *msg_counter, uint32_t to, 
 
 SgEnvelope *sg_wire_decode(const uint8_t *bytes, size_t len)
 {
-    return sagasim__node__v1__envelope__unpack(NULL, len, bytes);
+    return (SgEnvelope *)wire_unpack(&sagasim__node__v1__envelope__descriptor, bytes, len);
 }
 
 void sg_wire_free(SgEnvelope *e)
 {
-    if (e) sagasim__node__v1__envelope__free_unpacked(e, NULL);
+    wire_release(e);
 }
 
 void sg_wire_reply(const struct sg_env *env, uint64_t *msg_counter, uint32_t to,

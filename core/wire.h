@@ -3,7 +3,8 @@
  *
  * Every byte between nodes is one packed Envelope; every outbox payload and broker record
  * value is one packed Event. Decoded messages live for one step: the caller frees them
- * with the matching *_free before the step ends.
+ * with the matching *_free before the step ends, never with protobuf-c's free_unpacked
+ * (each lives in an arena of its own, wire.c).
  */
 #ifndef SG_WIRE_H
 #define SG_WIRE_H
