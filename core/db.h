@@ -4,7 +4,8 @@
  * sg_db_open opens <data_dir>/<name> on the env's VFS with the settings that survive every
  * legal disk fault (notes/sqlite-fault-model.md): locking_mode=EXCLUSIVE first, then the
  * schema version check (a newer file is refused before anything writes to it), then
- * journal_mode=WAL and synchronous=FULL, then the migrations (migrate.h).
+ * journal_mode=WAL, synchronous=FULL and a WAL checkpointed every 64 pages, then the
+ * migrations (migrate.h).
  * sg_db_close finalizes every statement, then closes: safe to call twice and after the
  * node's disk crashed.
  *
