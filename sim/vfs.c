@@ -503,6 +503,14 @@ static void sector_read(const struct sg_vfs_file_image *img, size_t s, size_t of
 {
     SG_ASSERT_PURE(off + n <= SECTOR_BYTES);
     bool dirty = sector_dirty(img, s);
+    if (!dirty || img->fresh[s] == (uint8_t)CHUNK_MASK_ALL) { /* one buffer has it all */
+        if (img->cur[s] == NULL) {
+            memset(out, 0, n);
+        } else {
+            memcpy(out, &img->cur[s][off], n);
+        }
+        return;
+    }
     for (size_t at = off; at < off + n;) {
         size_t c = at / CHUNK_BYTES, chunk_end = (c + 1) * CHUNK_BYTES;
         size_t len = (chunk_end < off + n ? chunk_end : off + n) - at;
