@@ -6,12 +6,14 @@
  * SQLite transactions (one small insert each, WAL + EXCLUSIVE + synchronous=FULL) on the
  * same in-memory VFS, and reports the harness's cost relative to that bare SQLite work.
  * While the run goes, a sampling profiler (sqlite_share.h) measures the share of CPU time
- * spent outside SQLite: harness_share (omitted where the sampler is unavailable).
+ * spent outside SQLite: harness_share (omitted where the sampler is unavailable). Last, the
+ * peak resident memory of the process (max_rss_kb).
  */
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "sqlite_share.h"
@@ -23,7 +25,8 @@ static const char usage[] =
     "Prints figures: sagas per wall second, the simulated:wall ratio, SQLite commits per\n"
     "saga, and the cost of the whole run relative to as many bare SQLite commits on the\n"
     "same VFS (overhead_vs_bare_sqlite), and the share of the run's CPU time spent outside\n"
-    "SQLite, sampled (harness_share). Defaults: --scenario calm --withdrawals 1000.\n";
+    "SQLite, sampled (harness_share), and the process's peak resident memory (max_rss_kb).\n"
+    "Defaults: --scenario calm --withdrawals 1000.\n";
 
 static uint64_t bench_random(void *ctx)
 {
@@ -111,5 +114,7 @@ int sg_cmd_bench(int argc, char **argv)
     if (sampled && share.samples > 0)
         printf("harness_share=%.2f\nprofile_samples=%" PRIu64 "\n",
                1.0 - (double)share.in_sqlite / (double)share.samples, share.samples);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) printf("max_rss_kb=%ld\n", ru.ru_maxrss);
     return SG_EXIT_OK;
 }
