@@ -663,6 +663,19 @@ static void check__i5__record_without_outbox_row(void **state)
     assert_non_null(strstr(v->summary, "no outbox row"));
 }
 
+static void check__i5__event_id_in_two_outbox_rows(void **state)
+{
+    struct fx *f = *state;
+    mutate(f, DB_RISK, "UPDATE outbox SET event_id = %Q WHERE event_id = %Q",
+           event_of(f, W1, SG_EVT_IDENTITY_VERIFIED)->id,
+           event_of(f, W1, SG_EVT_RISK_APPROVED)->id);
+    expect(f, true, SG_I5, false); /* the risk event's record now has no outbox row too */
+    bool found = false;
+    for (size_t i = 0; i < f->out.count; i++)
+        found |= f->out.v[i].inv == SG_I5 && strstr(f->out.v[i].summary, "two outbox rows");
+    assert_true(found);
+}
+
 static void check__i5__command_never_consumed(void **state)
 {
     struct fx *f = *state;
@@ -854,6 +867,7 @@ int main(void)
         T(check__i5__outbox_row_missing_from_log),
         T(check__i5__not_judged_without_heal),
         T(check__i5__record_without_outbox_row),
+        T(check__i5__event_id_in_two_outbox_rows),
         T(check__i5__command_never_consumed),
         T(check__i5__records_out_of_commit_order),
         T(check__i6__decision_event_caused_two_transitions),

@@ -169,8 +169,11 @@ static char *dump(const struct fixture *f, const char *db, bool require_rows)
     assert_non_null(m);
     sqlite3 *h = raw_open(f, db, SQLITE_OPEN_READONLY);
     sqlite3_stmt *tables = NULL;
+    /* sqlite_sequence is SQLite's AUTOINCREMENT bookkeeping, not data: the outbox's row in
+     * it goes with AUTOINCREMENT (SERVICE_OUTBOX_V2), checked by outbox_is_rebuilt. */
     assert_int_equal(sqlite3_prepare_v2(h, "SELECT name FROM sqlite_master WHERE type = 'table'"
-                                           " ORDER BY name", -1, &tables, NULL), SQLITE_OK);
+                                           " AND name <> 'sqlite_sequence' ORDER BY name", -1,
+                                        &tables, NULL), SQLITE_OK);
     while (sqlite3_step(tables) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(tables, 0);
         char *sql = select_v1_columns(h, name);
@@ -315,6 +318,24 @@ static int64_t index_count(const struct fixture *f, const char *db, const char *
     return n;
 }
 
+/* The outbox after SERVICE_OUTBOX_V2: no AUTOINCREMENT and no index (so no UNIQUE on
+ * event_id), and the next row continues after the highest seq the old table had. */
+static void outbox_is_rebuilt(const struct fixture *f, const char *db)
+{
+    assert_int_equal(raw_int(f, db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
+                                    " AND tbl_name = 'outbox'"), 0);
+    assert_int_equal(raw_int(f, db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'outbox'"
+                                    " AND sql LIKE '%AUTOINCREMENT%'"), 0);
+    assert_int_equal(raw_int(f, db, "SELECT COUNT(*) FROM sqlite_sequence"
+                                    " WHERE name = 'outbox'"), 0);
+    int64_t top = raw_int(f, db, "SELECT MAX(seq) FROM outbox");
+    raw_exec(f, db, "INSERT INTO outbox(event_id, event_type, aggregate_type, aggregate_id,"
+                    " route_key, trace_id, created_at_ns, payload)"
+                    " VALUES('e-next', 't', 'withdrawal', 'w', 'evt.withdrawal', 't', 0, x'')");
+    assert_int_equal(raw_int(f, db, "SELECT seq FROM outbox WHERE event_id = 'e-next'"),
+                     top + 1);
+}
+
 /* ---- tests ---- */
 
 static void migrate__version1_db_of_every_kind__upgrades_and_keeps_every_row(void **state)
@@ -338,6 +359,8 @@ static void migrate__version1_db_of_every_kind__upgrades_and_keeps_every_row(voi
         free(again);
     }
     assert_int_equal(index_count(f, "orch.db", "sagas_open"), 1);
+    for (size_t k = 0; k < KIND_COUNT; k++)
+        if (kinds[k] != &sg_schema_broker) outbox_is_rebuilt(f, kinds[k]->db_name);
     /* v3: every saga of an older build compensates nothing. */
     assert_int_equal(raw_int(f, "orch.db", "SELECT COUNT(*) FROM sagas WHERE compensation = ''"),
                      2);
