@@ -169,7 +169,25 @@ void sg_rfc3339(int64_t wall_ns, char out[64])
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    snprintf(out, 64, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", (long long)y, m, d,
-             (long long)(sod / 3600), (long long)(sod / 60 % 60), (long long)(sod % 60),
-             (long long)msr);
+    if (y < 0 || y > 9999) { /* snprintf's own widths past four-digit years */
+        snprintf(out, 64, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", (long long)y, m, d,
+                 (long long)(sod / 3600), (long long)(sod / 60 % 60), (long long)(sod % 60),
+                 (long long)msr);
+        return;
+    }
+    /* The same text digit by digit: snprintf was 1.6% of a calm run (every event has a
+     * timestamp). */
+    const int64_t fields[] = {y, m, d, sod / 3600, sod / 60 % 60, sod % 60, msr};
+    static const char seps[] = "--T::.Z";
+    static const int widths[] = {4, 2, 2, 2, 2, 2, 3};
+    size_t at = 0;
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+        int64_t v = fields[f];
+        for (int i = widths[f] - 1; i >= 0; i--, v /= 10)
+            out[at + (size_t)i] = (char)('0' + v % 10);
+        at += (size_t)widths[f];
+        out[at++] = seps[f];
+    }
+    out[at] = '\0';
+    SG_ASSERT_PURE(at == 24);
 }
