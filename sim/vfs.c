@@ -1357,7 +1357,7 @@ size_t sg_vfs_open_count(const struct sg_vfs *v, const char *prefix)
     return count;
 }
 
-/* Counts capacities: the bytes actually held, which is what a memory budget needs. */
+/* Counts sector buffers: the bytes actually held, which is what a memory budget needs. */
 size_t sg_vfs_bytes(const struct sg_vfs *v, const char *prefix)
 {
     SG_ASSERT_PURE(prefix != NULL);

@@ -187,7 +187,9 @@ void sg_vfs_wipe(struct sg_vfs *v, const char *prefix);
 /* Open handles on the files under prefix ("" for all); files deleted while open are not
  * counted. sg_vfs_crash and sg_vfs_deinit require it to be 0 for their prefix. */
 size_t sg_vfs_open_count(const struct sg_vfs *v, const char *prefix);
-/* Bytes held (data + durable) by files and pending deletes under prefix ("" for all). */
+/* Bytes held by files and pending deletes under prefix ("" for all): their sector buffers,
+ * each counted once however many images share it; spare buffers kept for reuse are not
+ * anybody's and are not counted. */
 size_t sg_vfs_bytes(const struct sg_vfs *v, const char *prefix);
 
 #endif
