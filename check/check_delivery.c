@@ -177,7 +177,7 @@ static void i5_status_events(struct ck_ctx *c, const struct ck_wd *wd)
 
 /* No event id is in two outbox rows, of one service or of two: ids are fresh random
  * UUIDs, and consumers and the checker tell events apart by them. (The outbox has no
- * UNIQUE index on event_id since migration SERVICE_OUTBOX_V2: this is where it is
+ * UNIQUE index on event_id since migration service_outbox_v2: this is where it is
  * judged.) */
 static void i5_unique_event_ids(struct ck_ctx *c)
 {

@@ -87,7 +87,8 @@ size_t ck_index_lower(const struct ck_index *ix, const char *s1, const char *s2)
 
 bool ck_index_at(const struct ck_index *ix, size_t pos, const char *s1, const char *s2)
 {
-    return pos < ix->n && prefix_cmp(&ix->k[pos], prefix_of(s1), s1, s2) == 0;
+    /* Equality needs no prefix: the key's own p1 stands for s1 when s1 matches. */
+    return pos < ix->n && prefix_cmp(&ix->k[pos], ix->k[pos].p1, s1, s2) == 0;
 }
 
 struct ck_key *ck_index_push(struct ck_index *ix)

@@ -170,7 +170,7 @@ static char *dump(const struct fixture *f, const char *db, bool require_rows)
     sqlite3 *h = raw_open(f, db, SQLITE_OPEN_READONLY);
     sqlite3_stmt *tables = NULL;
     /* sqlite_sequence is SQLite's AUTOINCREMENT bookkeeping, not data: the outbox's row in
-     * it goes with AUTOINCREMENT (SERVICE_OUTBOX_V2), checked by outbox_is_rebuilt. */
+     * it goes with AUTOINCREMENT (service_outbox_v2), checked by outbox_is_rebuilt. */
     assert_int_equal(sqlite3_prepare_v2(h, "SELECT name FROM sqlite_master WHERE type = 'table'"
                                            " AND name <> 'sqlite_sequence' ORDER BY name", -1,
                                         &tables, NULL), SQLITE_OK);
@@ -318,7 +318,7 @@ static int64_t index_count(const struct fixture *f, const char *db, const char *
     return n;
 }
 
-/* The outbox after SERVICE_OUTBOX_V2: no AUTOINCREMENT and no index (so no UNIQUE on
+/* The outbox after service_outbox_v2: no AUTOINCREMENT and no index (so no UNIQUE on
  * event_id), and the next row continues after the highest seq the old table had. */
 static void outbox_is_rebuilt(const struct fixture *f, const char *db)
 {
