@@ -98,6 +98,13 @@ static enum sg_err flush_offsets(struct sg_broker *b)
 
 void sg_broker_stop(struct sg_broker *b)
 {
+    for (uint32_t t = 0; t < SG_TOPIC_COUNT; t++)
+        for (uint32_t p = 0; p < SG_PARTITIONS_MAX; p++) {
+            if (!b->tail[t][p]) continue;
+            sg_tail_clear(b->tail[t][p]);
+            free(b->tail[t][p]);
+            b->tail[t][p] = NULL;
+        }
     if (b->db && b->db->h) (void)flush_offsets(b); /* a crashed disk refuses: harmless */
     sg_db_close(&b->db);
 }
@@ -142,6 +149,24 @@ static void wake_parked(struct sg_broker *b, uint32_t t, uint32_t p)
     }
 }
 
+/* Keeps a committed produce's records in their partitions' tails (broker_tail.h); `saved`
+ * holds the log ends before the produce. */
+static void tail_push(struct sg_broker *b, const Sagasim__Node__V1__ProduceRequest *pr,
+                      uint64_t saved[SG_TOPIC_COUNT][SG_PARTITIONS_MAX])
+{
+    for (size_t i = 0; i < pr->n_records; i++) {
+        const SgRecord *r = pr->records[i];
+        uint32_t t = (uint32_t)sg_topic_index(r->topic);
+        uint32_t p = sg_partition_of(r->key, b->cfg->partitions);
+        if (!b->tail[t][p]) {
+            b->tail[t][p] = calloc(1, sizeof *b->tail[t][p]);
+            SG_ASSERT(b->env, b->tail[t][p] != NULL);
+        }
+        sg_tail_push(b->env, b->tail[t][p], saved[t][p]++, r->key, r->value.data,
+                     r->value.len);
+    }
+}
+
 static enum sg_err on_produce(struct sg_broker *b, const SgEnvelope *e)
 {
     const Sagasim__Node__V1__ProduceRequest *pr = e->produce;
@@ -173,6 +198,9 @@ static enum sg_err on_produce(struct sg_broker *b, const SgEnvelope *e)
         return SG_OK;
     }
     b->appended += pr->n_records;
+    uint64_t ends[SG_TOPIC_COUNT][SG_PARTITIONS_MAX];
+    memcpy(ends, saved, sizeof ends);
+    tail_push(b, pr, ends);
     SG_TRACE(b->env, SG_TR_BROKER_APPEND, .i = {(int64_t)pr->n_records, e->from});
     if (sg_fault(b->env, "broker.after_append")) return SG_ERR_CRASHED;
     send_ack(b, e, (uint32_t)pr->n_records, 0);
@@ -212,38 +240,33 @@ static enum sg_err committed_offset(struct sg_broker *b, const char *group, uint
     return durable_offset(b, group, t, p, &found, out);
 }
 
-static void free_records(SgRecord **recs, size_t n)
+/* Frees what read_records_db allocated for each record. */
+static void free_owned(SgRecord *recs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        free(recs[i]->key);
-        free(recs[i]->value.data);
-        free(recs[i]);
+        free(recs[i].key);
+        free(recs[i].value.data);
     }
-    free(recs);
 }
 
-static size_t read_records(struct sg_broker *b, uint32_t t, uint32_t p, uint64_t from,
-                           uint32_t max, SgRecord ***out, enum sg_err *err)
+/* Reads up to max records from `from` on from broker.db into out[] (each key and value
+ * allocated: free_owned). */
+static size_t read_records_db(struct sg_broker *b, uint32_t t, uint32_t p, uint64_t from,
+                              uint32_t max, SgRecord *out, enum sg_err *err)
 {
     sqlite3_stmt *st = sg_db_stmtf(b->env, b->db,
         "SELECT offset, key, value FROM records WHERE topic = ? AND partition = ?"
         " AND offset >= ? ORDER BY offset LIMIT ?", "tiii", sg_topics[t], (int64_t)p,
         (int64_t)from, (int64_t)max);
-    *out = NULL;
     if (!st) {
         *err = SG_ERR_IO;
         return 0;
     }
-    SgRecord **recs = calloc(max ? max : 1, sizeof *recs);
-    SG_ASSERT(b->env, recs != NULL);
     size_t n = 0;
     int rc;
     while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        SgRecord *r = malloc(sizeof *r);
-        SG_ASSERT(b->env, r != NULL);
+        SgRecord *r = &out[n++];
         sagasim__node__v1__record__init(r);
-        r->topic = (char *)sg_topics[t];
-        r->partition = p;
         r->offset = (uint64_t)sqlite3_column_int64(st, 0);
         size_t klen = (size_t)sqlite3_column_bytes(st, 1);
         r->key = malloc(klen + 1);
@@ -253,10 +276,8 @@ static size_t read_records(struct sg_broker *b, uint32_t t, uint32_t p, uint64_t
         memcpy(r->key, sqlite3_column_text(st, 1), klen + 1);
         if (vlen) memcpy(r->value.data, sqlite3_column_blob(st, 2), vlen);
         r->value.len = vlen;
-        recs[n++] = r;
     }
     sg_db_done(st);
-    *out = recs;
     return n;
 }
 
@@ -272,30 +293,44 @@ static int answer_fetch(struct sg_broker *b, const struct sg_parked_fetch *f, bo
     *err = committed_offset(b, f->group, t, p, &committed);
     if (*err != SG_OK) return -1;
     uint64_t from = f->from_committed ? committed : f->offset;
+    uint32_t max = f->max_records ? f->max_records : 1;
+    SgRecord *store = NULL;
     SgRecord **recs = NULL;
-    size_t n = from >= b->next_offset[t][p]
-                   ? 0
-                   : read_records(b, t, p, from, f->max_records ? f->max_records : 1, &recs,
-                                  err);
-    if (*err != SG_OK || (n == 0 && !answer_empty)) {
-        free_records(recs, n);
-        return -1;
+    size_t n = 0;
+    bool owned = false;
+    if (from < b->next_offset[t][p]) {
+        store = calloc(max, sizeof *store);
+        recs = calloc(max, sizeof *recs);
+        SG_ASSERT(b->env, store && recs);
+        const struct sg_tail *tail = b->tail[t][p];
+        owned = !tail || !sg_tail_get(b->env, tail, from, max, store, &n);
+        if (owned) n = read_records_db(b, t, p, from, max, store, err);
     }
-    Sagasim__Node__V1__FetchResponse fr = SAGASIM__NODE__V1__FETCH_RESPONSE__INIT;
-    fr.group = (char *)f->group;
-    fr.topic = (char *)sg_topics[t];
-    fr.partition = p;
-    fr.committed_offset = committed;
-    fr.log_end = b->next_offset[t][p];
-    fr.n_records = n;
-    fr.records = recs;
-    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
-    e.correlation_id = f->correlation_id;
-    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE;
-    e.fetch_response = &fr;
-    sg_wire_send(b->env, &b->msg_counter, f->from, &e, NULL);
-    free_records(recs, n);
-    return (int)n;
+    if (*err == SG_OK && (n > 0 || answer_empty)) {
+        for (size_t i = 0; i < n; i++) {
+            store[i].topic = (char *)sg_topics[t];
+            store[i].partition = p;
+            recs[i] = &store[i];
+        }
+        Sagasim__Node__V1__FetchResponse fr = SAGASIM__NODE__V1__FETCH_RESPONSE__INIT;
+        fr.group = (char *)f->group;
+        fr.topic = (char *)sg_topics[t];
+        fr.partition = p;
+        fr.committed_offset = committed;
+        fr.log_end = b->next_offset[t][p];
+        fr.n_records = n;
+        fr.records = recs;
+        SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
+        e.correlation_id = f->correlation_id;
+        e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE;
+        e.fetch_response = &fr;
+        sg_wire_send(b->env, &b->msg_counter, f->from, &e, NULL);
+    }
+    bool sent = *err == SG_OK && (n > 0 || answer_empty);
+    if (owned) free_owned(store, n);
+    free(store);
+    free(recs);
+    return sent ? (int)n : -1;
 }
 
 static enum sg_err on_fetch(struct sg_broker *b, const SgEnvelope *e)

@@ -17,6 +17,10 @@
  * already applied, which their inboxes skip (at-least-once, DESIGN §1). Fetches see the
  * in-memory offset. The table holds SG_GROUP_OFFSETS_MAX entries; a commit past that is
  * written at once, as before. Saves one broker commit per consumed batch.
+ *
+ * The newest records of each partition are also kept in memory (broker_tail.h), so a fetch
+ * near the log end, the usual case, is answered without reading broker.db; a fetch further
+ * back reads the log. Both give the same records (test_broker proves it).
  */
 #ifndef SG_BROKER_H
 #define SG_BROKER_H
@@ -24,6 +28,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "broker_tail.h"
 #include "config.h"
 #include "db.h"
 #include "env.h"
@@ -70,6 +75,7 @@ struct sg_broker {
     uint64_t appended; /* records appended, this life */
     struct sg_group_offset goff[SG_GROUP_OFFSETS_MAX];
     size_t n_goff;
+    struct sg_tail *tail[SG_TOPIC_COUNT][SG_PARTITIONS_MAX]; /* allocated at first use */
 };
 
 /* Opens broker.db, creates the schema and loads the log ends. */

@@ -10,6 +10,7 @@
  * services run too and consume their own topics, so these tests use their own group names
  * and mostly the topic no service consumes (cbsaga.evt.withdrawal).
  */
+#define _DEFAULT_SOURCE /* open_memstream */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -522,6 +523,72 @@ static void broker__acknowledged_records__survive_a_crash(void **state)
     st_free(t);
 }
 
+/* The records of a fetch response as text: "offset:key:value;" each, then the log end. */
+static char *records_text(const SgEnvelope *e)
+{
+    const Sagasim__Node__V1__FetchResponse *fr = e->fetch_response;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&out, &len);
+    assert_non_null(m);
+    for (size_t i = 0; i < fr->n_records; i++)
+        fprintf(m, "%llu:%s:%.*s;", (unsigned long long)fr->records[i]->offset,
+                fr->records[i]->key, (int)fr->records[i]->value.len,
+                (const char *)fr->records[i]->value.data);
+    fprintf(m, " end=%llu", (unsigned long long)fr->log_end);
+    fclose(m);
+    return out;
+}
+
+/* The newest SG_TAIL_MAX records of a partition are answered from memory (broker_tail.h),
+ * older ones from broker.db: both give the same records, and after a restart (the tail is
+ * gone, everything comes from disk) the same again. 100 records wrap the 64-record tail;
+ * the fetches start before it (0, 30), at its edge (35, 36) and inside it (90, 99). */
+static void broker__fetches_from_the_memory_tail__equal_fetches_from_disk(void **state)
+{
+    (void)state;
+    struct simtest *t = start(12);
+    const char *topic = topic_wd();
+    const char *key = "tail-key";
+    uint32_t p = sg_partition_of(key, NPART);
+    char values[100][8];
+    for (int b = 0; b < 10; b++) {
+        struct rec recs[10];
+        for (int i = 0; i < 10; i++) {
+            snprintf(values[b * 10 + i], sizeof values[0], "v%d", b * 10 + i);
+            recs[i] = (struct rec){topic, key, values[b * 10 + i]};
+        }
+        expect_ack(t, produce(t, recs, 10), 10);
+    }
+    static const uint64_t from[] = {0, 30, 35, 36, 90, 99};
+    enum { N = sizeof from / sizeof *from };
+    char *live[N];
+    for (size_t i = 0; i < N; i++) {
+        char group[32];
+        snprintf(group, sizeof group, "g%zu", i);
+        if (from[i]) expect_commit_ack(t, commit(t, group, topic, p, from[i]), from[i]);
+        SgEnvelope *e = fetch_now(t, group, topic, p, 8);
+        assert_int_equal(e->fetch_response->n_records, from[i] + 8 <= 100 ? 8 : 100 - from[i]);
+        assert_true(e->fetch_response->records[0]->offset == from[i]);
+        assert_true(value_is(e->fetch_response->records[0], values[from[i]]));
+        live[i] = records_text(e);
+        sg_wire_free(e);
+    }
+    sg_world_stop(t->w, SG_ROLE_BROKER); /* a clean stop: the group offsets are flushed */
+    assert_int_equal(sg_world_start(t->w, SG_ROLE_BROKER), SG_OK);
+    for (size_t i = 0; i < N; i++) {
+        char group[32];
+        snprintf(group, sizeof group, "g%zu", i);
+        SgEnvelope *e = fetch_now(t, group, topic, p, 8);
+        char *disk = records_text(e);
+        assert_string_equal(disk, live[i]);
+        free(disk);
+        free(live[i]);
+        sg_wire_free(e);
+    }
+    st_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +602,7 @@ int main(void)
         cmocka_unit_test(broker__parked_fetch__is_woken_early__by_produce_to_its_partition),
         cmocka_unit_test(broker__produce_to_unknown_topic__is_refused_and_appends_nothing),
         cmocka_unit_test(broker__acknowledged_records__survive_a_crash),
+        cmocka_unit_test(broker__fetches_from_the_memory_tail__equal_fetches_from_disk),
     };
     return cmocka_run_group_tests_name("broker", tests, NULL, NULL);
 }
