@@ -15,7 +15,9 @@
  * The live node then exits 2 with "database X has schema version N, this build knows M".
  *
  * Step i (0-based) takes a database from version i to i + 1, and version = the number of
- * steps. Step 0 is the original schema, written with IF NOT EXISTS so that a version-0
+ * steps. A database with no table at all (a new file) gets `now` instead, the current
+ * schema in one script (same transaction, same user_version), when the schema has one:
+ * running every step would create tables only to rebuild them. Step 0 is the original schema, written with IF NOT EXISTS so that a version-0
  * database made by the first releases (the same tables, no user_version) is adopted as it
  * is. Steps are append-only: a released step never changes, not even in whitespace; a
  * change to the schema is a new step at the end.
@@ -34,6 +36,8 @@ struct sg_schema {
     const char *db_name;          /* the file under the node's data directory */
     const char *const *steps;     /* steps[i]: version i -> i + 1 */
     uint32_t version;             /* the current version = the number of steps (> 0) */
+    const char *now;              /* the current schema in one script, for an empty
+                                     database (what steps[0..version) make from nothing) */
 };
 
 extern const struct sg_schema sg_schema_broker;

@@ -479,6 +479,74 @@ static void migrate__fresh_db_of_every_kind__comes_out_at_the_current_version(vo
     }
 }
 
+/* Every object's definition (quotes dropped: a renamed table's SQL quotes its name) and
+ * every table's columns, in a canonical text form (caller frees). sqlite_sequence is left
+ * out: it exists wherever AUTOINCREMENT ever did, and the steps' version 1 had it. */
+static char *schema_text(const struct fixture *f, const char *db)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&out, &len);
+    assert_non_null(m);
+    sqlite3 *h = raw_open(f, db, SQLITE_OPEN_READONLY);
+    sqlite3_stmt *objs = NULL;
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT type, name, tbl_name,"
+                                           " replace(ifnull(sql, ''), '\"', '') FROM sqlite_master"
+                                           " WHERE name <> 'sqlite_sequence' ORDER BY type, name",
+                                        -1, &objs, NULL), SQLITE_OK);
+    while (sqlite3_step(objs) == SQLITE_ROW) {
+        for (int c = 0; c < 4; c++) fprintf(m, "%s|", (const char *)sqlite3_column_text(objs, c));
+        fputc('\n', m);
+        if (strcmp((const char *)sqlite3_column_text(objs, 0), "table") != 0) continue;
+        char *q = sqlite3_mprintf("PRAGMA table_xinfo(%Q)", sqlite3_column_text(objs, 1));
+        sqlite3_stmt *cols = NULL;
+        assert_int_equal(sqlite3_prepare_v2(h, q, -1, &cols, NULL), SQLITE_OK);
+        while (sqlite3_step(cols) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(cols); c++)
+                fprintf(m, " %s", sqlite3_column_type(cols, c) == SQLITE_NULL
+                                      ? "NULL" : (const char *)sqlite3_column_text(cols, c));
+            fputc('\n', m);
+        }
+        sqlite3_finalize(cols);
+        sqlite3_free(q);
+    }
+    sqlite3_finalize(objs);
+    sqlite3_close(h);
+    fclose(m);
+    return out;
+}
+
+/* A new database gets the current schema in one script (migrate.h); it must be exactly
+ * what the steps make from nothing: the same tables, columns, constraints, indexes and
+ * rows, for every kind. The orchestrator's file also shows which path made it: only the
+ * steps ever had an AUTOINCREMENT outbox, so only they leave sqlite_sequence behind. */
+static void migrate__new_db_script__equals_the_steps_from_nothing(void **state)
+{
+    struct fixture *f = *state;
+    for (size_t k = 0; k < KIND_COUNT; k++) {
+        assert_non_null(kinds[k]->now);
+        assert_int_equal(open_close(f, kinds[k]), SG_OK);
+        char *steps_name = sqlite3_mprintf("steps-%s", kinds[k]->db_name);
+        struct sg_schema by_steps = *kinds[k];
+        by_steps.db_name = steps_name;
+        by_steps.now = NULL;
+        assert_int_equal(open_close(f, &by_steps), SG_OK);
+        assert_int_equal(raw_int(f, steps_name, "PRAGMA user_version"), kinds[k]->version);
+        char *a = schema_text(f, kinds[k]->db_name), *b = schema_text(f, steps_name);
+        assert_string_equal(a, b);
+        char *ra = dump(f, kinds[k]->db_name, false), *rb = dump(f, steps_name, false);
+        assert_string_equal(ra, rb);
+        free(a);
+        free(b);
+        free(ra);
+        free(rb);
+        sqlite3_free(steps_name);
+    }
+    const char *seq = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_sequence'";
+    assert_int_equal(raw_int(f, "orch.db", seq), 0);
+    assert_int_equal(raw_int(f, "steps-orch.db", seq), 1);
+}
+
 /* Steps 1 and 2 go in as one transaction with the version: a failure in step 2 leaves
  * neither step's table nor a new user_version behind. */
 static void migrate__failing_step__rolls_back_every_step_and_the_version(void **state)
@@ -488,13 +556,13 @@ static void migrate__failing_step__rolls_back_every_step_and_the_version(void **
         "CREATE TABLE IF NOT EXISTS a(x INTEGER NOT NULL);",
         "CREATE TABLE IF NOT EXISTS b(y INTEGER NOT NULL); INSERT INTO no_such_table VALUES(1);",
     };
-    const struct sg_schema s = {"t.db", steps, 2};
+    const struct sg_schema s = {"t.db", steps, 2, NULL};
     assert_int_equal(open_close(f, &s), SG_ERR_IO);
     assert_int_equal(raw_int(f, "t.db", "PRAGMA user_version"), 0);
     assert_int_equal(raw_int(f, "t.db", "SELECT COUNT(*) FROM sqlite_master"), 0);
     /* Without the failing statement it goes through. */
     const char *const fixed[] = {steps[0], "CREATE TABLE IF NOT EXISTS b(y);"};
-    const struct sg_schema s2 = {"t.db", fixed, 2};
+    const struct sg_schema s2 = {"t.db", fixed, 2, NULL};
     assert_int_equal(open_close(f, &s2), SG_OK);
     assert_int_equal(raw_int(f, "t.db", "PRAGMA user_version"), 2);
     assert_int_equal(raw_int(f, "t.db", "SELECT COUNT(*) FROM sqlite_master"), 2);
@@ -529,6 +597,7 @@ int main(void)
         T(migrate__newer_db_of_every_kind__is_refused_and_left_untouched),
         T(migrate__newer_wal_db__is_refused_and_not_checkpointed),
         T(migrate__fresh_db_of_every_kind__comes_out_at_the_current_version),
+        T(migrate__new_db_script__equals_the_steps_from_nothing),
         T(migrate__failing_step__rolls_back_every_step_and_the_version),
         T(migrate__long_data_dir__opens),
     };
