@@ -333,6 +333,48 @@ static int answer_fetch(struct sg_broker *b, const struct sg_parked_fetch *f, bo
     return sent ? (int)n : -1;
 }
 
+/* Records a commit in the in-memory table (broker.h); false when the table is full or
+ * broker.db could not be read for a new entry. */
+static bool commit_in_memory(struct sg_broker *b, const char *group, uint32_t t, uint32_t p,
+                             uint64_t offset)
+{
+    if (p >= b->cfg->partitions || strlen(group) >= SG_GROUP_LEN) return false;
+    struct sg_group_offset *g = goff_find(b, group, t, p);
+    if (!g) {
+        uint64_t durable = 0;
+        bool found = false;
+        if (b->n_goff == SG_GROUP_OFFSETS_MAX ||
+            durable_offset(b, group, t, p, &found, &durable) != SG_OK)
+            return false;
+        g = &b->goff[b->n_goff++];
+        snprintf(g->group, sizeof g->group, "%s", group);
+        g->topic = t;
+        g->partition = p;
+        g->offset = found ? durable : 0;
+        g->dirty = false;
+    }
+    if (offset > g->offset) { /* never back: a delayed old commit changes nothing */
+        g->offset = offset;
+        g->dirty = true;
+    }
+    SG_ASSERT(b->env, b->n_goff <= SG_GROUP_OFFSETS_MAX);
+    return true;
+}
+
+/* Stores a group's offset (a CommitRequest, or a fetch that carries its commit): in memory,
+ * or written at once when the in-memory table cannot take it. */
+static enum sg_err store_commit(struct sg_broker *b, const char *group, uint32_t t, uint32_t p,
+                                uint64_t offset)
+{
+    if (commit_in_memory(b, group, t, p, offset)) return SG_OK;
+    return sg_db_runf(b->env, b->db, NULL,
+        "INSERT INTO group_offsets(grp, topic, partition, offset) VALUES(?, ?, ?, ?)"
+        " ON CONFLICT(grp, topic, partition) DO UPDATE"
+        " SET offset = MAX(offset, excluded.offset)",
+        "ttii", group, sg_topics[t], (int64_t)p, (int64_t)offset);
+}
+
+
 static enum sg_err on_fetch(struct sg_broker *b, const SgEnvelope *e)
 {
     const Sagasim__Node__V1__FetchRequest *req = e->fetch;
@@ -347,6 +389,8 @@ static enum sg_err on_fetch(struct sg_broker *b, const SgEnvelope *e)
         return SG_OK;
     }
     strcpy(f.group, req->group);
+    if (req->commit && store_commit(b, f.group, (uint32_t)t, f.partition, req->offset) != SG_OK)
+        return SG_OK; /* no answer: the consumer re-sends the fetch and its commit */
     enum sg_err err = SG_OK;
     if (answer_fetch(b, &f, false, &err) >= 0 || err != SG_OK) return err;
     for (size_t i = 0; i < SG_PARKED_MAX; i++) {
@@ -363,47 +407,13 @@ static enum sg_err on_fetch(struct sg_broker *b, const SgEnvelope *e)
     return err;
 }
 
-/* Records a commit in the in-memory table (broker.h); false when the table is full or
- * broker.db could not be read for a new entry. */
-static bool commit_in_memory(struct sg_broker *b, const Sagasim__Node__V1__CommitRequest *c,
-                             uint32_t t)
-{
-    if (c->partition >= b->cfg->partitions || strlen(c->group) >= SG_GROUP_LEN) return false;
-    struct sg_group_offset *g = goff_find(b, c->group, t, c->partition);
-    if (!g) {
-        uint64_t durable = 0;
-        bool found = false;
-        if (b->n_goff == SG_GROUP_OFFSETS_MAX ||
-            durable_offset(b, c->group, t, c->partition, &found, &durable) != SG_OK)
-            return false;
-        g = &b->goff[b->n_goff++];
-        snprintf(g->group, sizeof g->group, "%s", c->group);
-        g->topic = t;
-        g->partition = c->partition;
-        g->offset = found ? durable : 0;
-        g->dirty = false;
-    }
-    if (c->offset > g->offset) { /* never back: a delayed old commit changes nothing */
-        g->offset = c->offset;
-        g->dirty = true;
-    }
-    SG_ASSERT(b->env, b->n_goff <= SG_GROUP_OFFSETS_MAX);
-    return true;
-}
-
 static enum sg_err on_commit(struct sg_broker *b, const SgEnvelope *e)
 {
     const Sagasim__Node__V1__CommitRequest *c = e->commit;
     int t = sg_topic_index(c->topic);
     if (t < 0) return SG_OK;
-    enum sg_err err = SG_OK;
-    if (!commit_in_memory(b, c, (uint32_t)t))
-        err = sg_db_runf(b->env, b->db, NULL,
-            "INSERT INTO group_offsets(grp, topic, partition, offset) VALUES(?, ?, ?, ?)"
-            " ON CONFLICT(grp, topic, partition) DO UPDATE"
-            " SET offset = MAX(offset, excluded.offset)",
-            "ttii", c->group, c->topic, (int64_t)c->partition, (int64_t)c->offset);
-    if (err != SG_OK) return SG_OK; /* no ack: the consumer re-fetches */
+    if (store_commit(b, c->group, (uint32_t)t, c->partition, c->offset) != SG_OK)
+        return SG_OK; /* no ack: the consumer re-fetches */
     Sagasim__Node__V1__CommitAck ack = SAGASIM__NODE__V1__COMMIT_ACK__INIT;
     ack.group = c->group;
     ack.topic = c->topic;

@@ -10,6 +10,9 @@
  * (a delayed duplicate of an old commit must not rewind the group). The log and the group
  * offsets live in SQLite on the broker's own disk. Topics are the nine of DESIGN §8.
  *
+ * A fetch may carry its consumer's commit (FetchRequest.commit): the broker stores it as a
+ * Commit would, then fetches; the response's committed_offset confirms it.
+ *
  * Group offsets are persisted lazily, as Kafka's auto-commit interval does: a commit
  * updates the broker's table in memory and is acknowledged at once; every relay_poll_ns
  * the changed offsets are written in ONE transaction (and at a clean stop). A power loss

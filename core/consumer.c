@@ -57,27 +57,14 @@ static void send_fetch(struct sg_consumer *c, uint32_t i)
     f.max_records = c->cfg->batch_max;
     f.offset = s->next_offset;
     f.from_committed = !s->positioned;
+    /* PLANTED BUG no-offset-commit: the group offset never moves. */
+    f.commit = s->positioned && s->commit_pending &&
+               !sg_bug_on(c->cfg->bugs, SG_BUG_NO_OFFSET_COMMIT);
     SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
     e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH;
     e.fetch = &f;
     sg_wire_send(c->env, c->msg_counter, SG_NODE_BROKER, &e, &s->msg_id);
     s->state = SG_SUB_FETCH;
-    arm_timeout(c, i);
-}
-
-static void send_commit(struct sg_consumer *c, uint32_t i, uint64_t offset)
-{
-    struct sg_consumer_sub *s = &c->subs[i];
-    Sagasim__Node__V1__CommitRequest cr = SAGASIM__NODE__V1__COMMIT_REQUEST__INIT;
-    cr.group = (char *)c->group;
-    cr.topic = s->topic;
-    cr.partition = s->partition;
-    cr.offset = offset;
-    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
-    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_COMMIT;
-    e.commit = &cr;
-    sg_wire_send(c->env, c->msg_counter, SG_NODE_BROKER, &e, &s->msg_id);
-    s->state = SG_SUB_COMMIT;
     arm_timeout(c, i);
 }
 
@@ -177,11 +164,8 @@ static enum sg_err apply_batch(struct sg_consumer *c, uint32_t i,
     struct sg_consumer_sub *s = &c->subs[i];
     s->positioned = true;
     s->next_offset = fr->records[fr->n_records - 1]->offset + 1;
-    if (sg_bug_on(c->cfg->bugs, SG_BUG_NO_OFFSET_COMMIT)) {
-        send_fetch(c, i); /* PLANTED BUG no-offset-commit: the group offset never moves */
-        return SG_OK;
-    }
-    send_commit(c, i, s->next_offset);
+    s->commit_pending = true;
+    send_fetch(c, i); /* it carries the commit */
     return SG_OK;
 }
 
@@ -196,29 +180,19 @@ enum sg_err sg_consumer_on_message(struct sg_consumer *c, const SgEnvelope *e,
                                    bool *applied_out)
 {
     *applied_out = false;
-    if (e->payload_case == SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_COMMIT_ACK) {
-        int i = find_sub(c, e->correlation_id, SG_SUB_COMMIT);
-        if (i >= 0) send_fetch(c, (uint32_t)i);
-        return SG_OK;
-    }
     SG_ASSERT(c->env, e->payload_case == SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE);
     int i = find_sub(c, e->correlation_id, SG_SUB_FETCH);
     if (i < 0) return SG_OK; /* stale or duplicated response */
     const Sagasim__Node__V1__FetchResponse *fr = e->fetch_response;
+    struct sg_consumer_sub *s = &c->subs[i];
+    if (fr->code == 0 && !s->positioned) { /* the committed offset is known now */
+        s->positioned = true;
+        s->next_offset = fr->committed_offset;
+    }
+    /* Confirmed, or not: a group offset behind the position (the broker lost a commit in a
+     * power loss, broker.h) is committed again by the next fetch. */
+    if (fr->code == 0) s->commit_pending = fr->committed_offset < s->next_offset;
     if (fr->code != 0 || fr->n_records == 0) {
-        struct sg_consumer_sub *s = &c->subs[i];
-        if (fr->code == 0 && !s->positioned) { /* the committed offset is known now */
-            s->positioned = true;
-            s->next_offset = fr->committed_offset;
-        }
-        /* The broker lost a commit it had acknowledged (it persists group offsets lazily
-         * and lost power, broker.h): commit the position again. PLANTED BUG
-         * no-offset-commit never commits at all. */
-        if (fr->code == 0 && s->positioned && fr->committed_offset < s->next_offset &&
-            !sg_bug_on(c->cfg->bugs, SG_BUG_NO_OFFSET_COMMIT)) {
-            send_commit(c, (uint32_t)i, s->next_offset);
-            return SG_OK;
-        }
         send_fetch(c, (uint32_t)i);
         return SG_OK;
     }
@@ -237,6 +211,5 @@ void sg_consumer_on_timer(struct sg_consumer *c, uint64_t tag)
     struct sg_consumer_sub *s = &c->subs[i];
     if ((s->gen & 0xffffffffu) != (arg & 0xffffffffu)) return; /* superseded */
     SG_TRACE(c->env, SG_TR_CONSUMER_TIMEOUT, .i = {s->partition}, .s = {s->topic});
-    if (s->state == SG_SUB_COMMIT) send_commit(c, i, s->next_offset); /* until acknowledged */
-    else send_fetch(c, i);
+    send_fetch(c, i); /* with its commit, when one is pending */
 }

@@ -1,17 +1,18 @@
 /*
  * consumer.h: a consumer-group member over one or more topics (DESIGN §1, §8).
  *
- * Per (topic, partition) one request is in flight at a time: a fetch (a long poll) from the
- * consumer's position — from the group's committed offset until it has one — then — when records came — ONE transaction that applies
- * each record's effect through the handler and records it in the inbox, then a commit of
- * the offset after the last record, then the next fetch. Records whose event id is already
- * in the inbox are duplicates: no effect. Undecodable or unknown records are recorded
- * REJECTED and skipped; they never stop the consumer. No answer within
- * fetch_poll + request_timeout: the request is re-sent (a lost commit re-fetches records
- * already applied, which the inbox de-duplicates). An empty fetch response whose group
- * offset is behind the consumer's position (the broker lost an acknowledged commit in a
- * power loss: it persists group offsets lazily, broker.h) makes the consumer commit its
- * position again, so every group still reaches the log end (I8).
+ * Per (topic, partition) one fetch is in flight at a time: a long poll from the consumer's
+ * position (from the group's committed offset until it has one). When records came: ONE
+ * transaction that applies each record's effect through the handler and records it in the
+ * inbox; then the next fetch, which carries the commit of the offset after the last record
+ * (FetchRequest.commit: the broker stores it before it fetches). Records whose event id is
+ * already in the inbox are duplicates: no effect. Undecodable or unknown records are
+ * recorded REJECTED and skipped; they never stop the consumer. No answer within
+ * fetch_poll + request_timeout: the fetch is re-sent, its commit with it (a lost commit
+ * re-fetches records already applied, which the inbox de-duplicates). The commit rides on
+ * every fetch until a response's committed offset reaches the position: so a group offset
+ * that the broker lost (it persists them lazily, broker.h) is committed again, and every
+ * group still reaches the log end (I8). Saves a commit request and its ack per batch.
  */
 #ifndef SG_CONSUMER_H
 #define SG_CONSUMER_H
@@ -37,11 +38,12 @@ typedef enum sg_err (*sg_consume_fn)(void *ctx, struct sg_db *db, const SgRecord
 struct sg_consumer_sub {
     char topic[40];
     uint32_t partition;
-    enum { SG_SUB_IDLE, SG_SUB_FETCH, SG_SUB_COMMIT } state;
+    enum { SG_SUB_IDLE, SG_SUB_FETCH } state;
     uint64_t msg_id;
     uint64_t gen;
     bool positioned;          /* next_offset is known (else fetch from committed) */
     uint64_t next_offset;
+    bool commit_pending;      /* next_offset is not yet confirmed as the group's offset */
 };
 
 struct sg_consumer_stats {
@@ -69,7 +71,7 @@ void sg_consumer_init(struct sg_consumer *c, const struct sg_env *env,
                       void *fn_ctx);
 /* Sends the first fetch of every subscription. */
 void sg_consumer_start(struct sg_consumer *c);
-/* Fetch responses and commit acks. *applied_out is true when a batch committed effects
+/* Fetch responses. *applied_out is true when a batch committed effects
  * (the service then wakes its relay). */
 SG_MUST_USE enum sg_err sg_consumer_on_message(struct sg_consumer *c, const SgEnvelope *e,
                                                bool *applied_out);

@@ -46,8 +46,7 @@ enum sg_err sg_service_on_message(struct sg_service *s, const SgEnvelope *e, boo
     *handled = true;
     switch (e->payload_case) {
     case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE_ACK: return sg_relay_on_ack(&s->relay, e);
-    case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE:
-    case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_COMMIT_ACK: {
+    case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE: {
         bool applied = false;
         enum sg_err err = sg_consumer_on_message(&s->consumer, e, &applied);
         if (err == SG_OK && applied) err = sg_relay_kick(&s->relay);

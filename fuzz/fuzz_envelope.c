@@ -402,9 +402,6 @@ static void steer(struct harness *h, struct sg_node *n, SgEnvelope *e, struct un
         if (svc) s = waiting_sub(&svc->consumer, e->fetch_response->partition, SG_SUB_FETCH);
         steer_records(h, u, e->fetch_response->records, e->fetch_response->n_records);
         break;
-    case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_COMMIT_ACK:
-        if (svc) s = waiting_sub(&svc->consumer, e->commit_ack->partition, SG_SUB_COMMIT);
-        break;
     case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE_ACK:
         if (svc && svc->relay.in_flight) e->correlation_id = svc->relay.msg_id;
         break;
