@@ -83,6 +83,23 @@ static uint64_t fetch(struct simtest *t, const char *group, const char *topic, u
     return st_send(t, SG_NODE_BROKER, &e);
 }
 
+/* A fetch from `offset` that carries the commit of `offset` (a consumer after a batch). */
+static uint64_t fetch_committing(struct simtest *t, const char *group, const char *topic,
+                                 uint32_t part, uint64_t offset)
+{
+    Sagasim__Node__V1__FetchRequest f = SAGASIM__NODE__V1__FETCH_REQUEST__INIT;
+    f.group = (char *)group;
+    f.topic = (char *)topic;
+    f.partition = part;
+    f.max_records = 64;
+    f.offset = offset;
+    f.commit = 1;
+    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
+    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH;
+    e.fetch = &f;
+    return st_send(t, SG_NODE_BROKER, &e);
+}
+
 static uint64_t commit(struct simtest *t, const char *group, const char *topic, uint32_t part,
                        uint64_t offset)
 {
@@ -313,6 +330,35 @@ static void broker__fetch__starts_at_earliest__for_a_new_group(void **state)
     assert_true(e->fetch_response->committed_offset == 3);
     assert_int_equal(e->fetch_response->n_records, 1);
     assert_true(value_is(e->fetch_response->records[0], "d"));
+    sg_wire_free(e);
+    st_free(t);
+}
+
+/* FetchRequest.commit stores the offset before the fetch (the response confirms it), a
+ * later fetch from the committed offset starts there, and an older commit riding on a
+ * delayed fetch never moves the group back. */
+static void broker__fetch_carrying_a_commit__stores_it_and_never_moves_back(void **state)
+{
+    (void)state;
+    struct simtest *t = start(13);
+    const char *topic = topic_wd();
+    const char *key = "carried-commit-key";
+    uint32_t p = sg_partition_of(key, NPART);
+    const struct rec recs[] = {{topic, key, "a"}, {topic, key, "b"}, {topic, key, "c"}};
+    expect_ack(t, produce(t, recs, 3), 3);
+    SgEnvelope *e = await(t, fetch_committing(t, GROUP, topic, p, 2), 2 * SG_SEC,
+                          SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE);
+    assert_true(e->fetch_response->committed_offset == 2);
+    assert_int_equal(e->fetch_response->n_records, 1);
+    assert_true(value_is(e->fetch_response->records[0], "c"));
+    sg_wire_free(e);
+    e = fetch_now(t, GROUP, topic, p, 64); /* from the committed offset */
+    assert_true(e->fetch_response->committed_offset == 2);
+    assert_true(e->fetch_response->records[0]->offset == 2);
+    sg_wire_free(e);
+    e = await(t, fetch_committing(t, GROUP, topic, p, 1), 2 * SG_SEC,
+              SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE);
+    assert_true(e->fetch_response->committed_offset == 2); /* not back to 1 */
     sg_wire_free(e);
     st_free(t);
 }
@@ -603,6 +649,7 @@ int main(void)
         cmocka_unit_test(broker__produce_to_unknown_topic__is_refused_and_appends_nothing),
         cmocka_unit_test(broker__acknowledged_records__survive_a_crash),
         cmocka_unit_test(broker__fetches_from_the_memory_tail__equal_fetches_from_disk),
+        cmocka_unit_test(broker__fetch_carrying_a_commit__stores_it_and_never_moves_back),
     };
     return cmocka_run_group_tests_name("broker", tests, NULL, NULL);
 }
