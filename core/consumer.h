@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "broker.h"
 #include "config.h"
 #include "db.h"
 #include "env.h"
@@ -28,7 +29,11 @@
 #include "outbox.h"
 #include "wire.h"
 
-enum { SG_CONSUMER_SUBS_MAX = 32 };
+/* A subscription per (topic, partition): at most SG_CONSUMER_TOPICS_MAX topics (the
+ * orchestrator's four event topics) of at most SG_PARTITIONS_MAX partitions each (a
+ * scenario may ask for 16: with 32 subscriptions that asserted at 9). */
+enum { SG_CONSUMER_TOPICS_MAX = 4,
+       SG_CONSUMER_SUBS_MAX = SG_CONSUMER_TOPICS_MAX * SG_PARTITIONS_MAX };
 
 /* Applies one decoded record inside the open transaction; sets *result. Returns non-OK
  * only for an I/O failure (the whole batch then rolls back and is fetched again). */
@@ -64,7 +69,8 @@ struct sg_consumer {
     struct sg_consumer_stats stats;
 };
 
-/* topics: NULL-terminated list; each gets cfg->partitions subscriptions. */
+/* topics: NULL-terminated list of at most SG_CONSUMER_TOPICS_MAX; each gets
+ * cfg->partitions (at most SG_PARTITIONS_MAX) subscriptions. */
 void sg_consumer_init(struct sg_consumer *c, const struct sg_env *env,
                       const struct sg_config *cfg, struct sg_db *db, uint64_t *msg_counter,
                       const char *group, const char *const *topics, sg_consume_fn fn,
