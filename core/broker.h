@@ -6,7 +6,9 @@
  * consecutive offsets per partition; only then is the producer acknowledged. Fetch
  * answers from the group's committed offset (a new group starts at the earliest offset);
  * when no record is there it is parked (a long poll) until a produce reaches that
- * partition or fetch_poll_ns passes. Commit stores a group's offset; it never moves back
+ * partition or fetch_poll_ns passes. A fetch may list several partitions (up to
+ * SG_FETCH_PARTS_MAX, as Kafka's fetch does): it is answered when any of them has records,
+ * with at most max_records in all, the part that fills first taking turns. Commit stores a group's offset; it never moves back
  * (a delayed duplicate of an old commit must not rewind the group). The log and the group
  * offsets live in SQLite on the broker's own disk. Topics are the nine of DESIGN §8.
  *
@@ -39,7 +41,8 @@
 #include "wire.h"
 
 enum { SG_TOPIC_COUNT = 9, SG_PARTITIONS_MAX = 16, SG_PARKED_MAX = 64,
-       SG_GROUP_OFFSETS_MAX = 256, SG_GROUP_LEN = 40 };
+       SG_GROUP_OFFSETS_MAX = 256, SG_GROUP_LEN = 40,
+       SG_FETCH_PARTS_MAX = 4 * SG_PARTITIONS_MAX /* a consumer of four topics */ };
 
 /* A consumer group's offset on one partition, as the broker holds it between flushes. */
 struct sg_group_offset {
@@ -55,15 +58,25 @@ struct sg_group_offset {
 
 extern const char *const sg_topics[SG_TOPIC_COUNT];
 
-/* A fetch request as the broker keeps it while it waits (a long poll). */
-struct sg_parked_fetch {
-    bool active;
-    uint32_t from;
-    uint64_t correlation_id;
-    uint32_t topic, partition, max_records;
-    char group[40];
+/* One partition of a fetch: from `offset`, or from the group's committed offset. */
+struct sg_fetch_part {
+    uint32_t topic, partition;
     uint64_t offset;
     bool from_committed;
+};
+
+/* A fetch request as the broker keeps it while it waits (a long poll). A request without
+ * parts (FetchRequest's own topic and partition) is one part, answered in the response's
+ * single-partition fields. */
+struct sg_parked_fetch {
+    bool active;
+    bool single;
+    uint32_t from;
+    uint64_t correlation_id;
+    uint32_t max_records;
+    char group[SG_GROUP_LEN];
+    uint32_t n_parts;
+    struct sg_fetch_part part[SG_FETCH_PARTS_MAX];
     uint64_t gen;
 };
 
@@ -75,6 +88,7 @@ struct sg_broker {
     uint64_t next_offset[SG_TOPIC_COUNT][SG_PARTITIONS_MAX];
     struct sg_parked_fetch parked[SG_PARKED_MAX];
     uint64_t park_gen;
+    uint32_t fetch_turn;       /* which part of a fetch fills first: turns, so none starves */
     uint64_t appended; /* records appended, this life */
     struct sg_group_offset goff[SG_GROUP_OFFSETS_MAX];
     size_t n_goff;

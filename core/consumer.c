@@ -37,40 +37,63 @@ void sg_consumer_init(struct sg_consumer *c, const struct sg_env *env,
     }
 }
 
-static void arm_timeout(struct sg_consumer *c, uint32_t i)
+_Static_assert((int)SG_CONSUMER_SUBS_MAX <= (int)SG_FETCH_PARTS_MAX,
+               "one fetch carries every subscription of a consumer");
+
+static void arm_timeout(struct sg_consumer *c)
 {
-    struct sg_consumer_sub *s = &c->subs[i];
-    s->gen++;
+    c->gen++;
     int64_t at = c->env->now_mono_ns(c->env->ctx) + c->cfg->fetch_poll_ns +
                  c->cfg->request_timeout_ns;
-    c->env->timer_at(c->env->ctx, at,
-                     sg_tag(SG_TIMER_CONSUMER, ((uint64_t)i << 32) | (s->gen & 0xffffffffu)));
+    c->env->timer_at(c->env->ctx, at, sg_tag(SG_TIMER_CONSUMER, c->gen & 0xffffffffu));
 }
 
-static void send_fetch(struct sg_consumer *c, uint32_t i)
+/* One fetch for every subscription, each from its position (or the committed offset) and
+ * carrying the commit of a position not yet confirmed. */
+static void send_fetch(struct sg_consumer *c)
 {
-    struct sg_consumer_sub *s = &c->subs[i];
+    SG_ASSERT(c->env, c->sub_count >= 1 && c->sub_count <= SG_CONSUMER_SUBS_MAX);
+    Sagasim__Node__V1__FetchPart part[SG_CONSUMER_SUBS_MAX];
+    Sagasim__Node__V1__FetchPart *parts[SG_CONSUMER_SUBS_MAX];
+    /* PLANTED BUG no-offset-commit: the group offset never moves. */
+    bool commits = !sg_bug_on(c->cfg->bugs, SG_BUG_NO_OFFSET_COMMIT);
+    for (uint32_t i = 0; i < c->sub_count; i++) {
+        const struct sg_consumer_sub *s = &c->subs[i];
+        sagasim__node__v1__fetch_part__init(&part[i]);
+        part[i].topic = (char *)s->topic;
+        part[i].partition = s->partition;
+        part[i].offset = s->next_offset;
+        part[i].from_committed = !s->positioned;
+        part[i].commit = commits && s->positioned && s->commit_pending;
+        parts[i] = &part[i];
+    }
     Sagasim__Node__V1__FetchRequest f = SAGASIM__NODE__V1__FETCH_REQUEST__INIT;
     f.group = (char *)c->group;
-    f.topic = s->topic;
-    f.partition = s->partition;
     f.max_records = c->cfg->batch_max;
-    f.offset = s->next_offset;
-    f.from_committed = !s->positioned;
-    /* PLANTED BUG no-offset-commit: the group offset never moves. */
-    f.commit = s->positioned && s->commit_pending &&
-               !sg_bug_on(c->cfg->bugs, SG_BUG_NO_OFFSET_COMMIT);
+    f.n_parts = c->sub_count;
+    f.parts = parts;
     SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
     e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH;
     e.fetch = &f;
-    sg_wire_send(c->env, c->msg_counter, SG_NODE_BROKER, &e, &s->msg_id);
-    s->state = SG_SUB_FETCH;
-    arm_timeout(c, i);
+    sg_wire_send(c->env, c->msg_counter, SG_NODE_BROKER, &e, &c->msg_id);
+    c->fetching = true;
+    arm_timeout(c);
 }
 
 void sg_consumer_start(struct sg_consumer *c)
 {
-    for (uint32_t i = 0; i < c->sub_count; i++) send_fetch(c, i);
+    send_fetch(c);
+}
+
+/* The subscription of (topic, partition), or NULL: not one of ours. */
+static struct sg_consumer_sub *sub_of(struct sg_consumer *c, const char *topic,
+                                      uint32_t partition)
+{
+    for (uint32_t i = 0; i < c->sub_count; i++) {
+        struct sg_consumer_sub *s = &c->subs[i];
+        if (s->partition == partition && topic && strcmp(s->topic, topic) == 0) return s;
+    }
+    return NULL;
 }
 
 static bool inbox_has(struct sg_consumer *c, const char *key, enum sg_err *err)
@@ -148,11 +171,15 @@ static enum sg_err apply_one(struct sg_consumer *c, const SgRecord *rec)
     return err;
 }
 
-static enum sg_err apply_batch(struct sg_consumer *c, uint32_t i,
-                               const Sagasim__Node__V1__FetchResponse *fr, bool *applied_out)
+/* Applies every record of ours (a record of a partition we do not hold is skipped) in ONE
+ * transaction, then moves each partition's position past its last record. */
+static enum sg_err apply_batch(struct sg_consumer *c, const Sagasim__Node__V1__FetchResponse *fr,
+                               bool *applied_out)
 {
     enum sg_err err = sg_db_begin(c->env, c->db);
-    for (size_t k = 0; err == SG_OK && k < fr->n_records; k++) err = apply_one(c, fr->records[k]);
+    for (size_t k = 0; err == SG_OK && k < fr->n_records; k++)
+        if (sub_of(c, fr->records[k]->topic, fr->records[k]->partition))
+            err = apply_one(c, fr->records[k]);
     if (err != SG_OK) {
         sg_db_rollback(c->db);
         return err;
@@ -161,19 +188,15 @@ static enum sg_err apply_batch(struct sg_consumer *c, uint32_t i,
     c->stats.batches++;
     *applied_out = true;
     if (sg_fault(c->env, "consumer.after_effect")) return SG_ERR_CRASHED;
-    struct sg_consumer_sub *s = &c->subs[i];
-    s->positioned = true;
-    s->next_offset = fr->records[fr->n_records - 1]->offset + 1;
-    s->commit_pending = true;
-    send_fetch(c, i); /* it carries the commit */
+    for (size_t k = 0; k < fr->n_records; k++) {
+        struct sg_consumer_sub *s = sub_of(c, fr->records[k]->topic, fr->records[k]->partition);
+        if (!s) continue;
+        s->positioned = true;
+        s->next_offset = fr->records[k]->offset + 1;
+        s->commit_pending = true;
+    }
+    send_fetch(c); /* it carries the commits */
     return SG_OK;
-}
-
-static int find_sub(struct sg_consumer *c, uint64_t correlation_id, int state)
-{
-    for (uint32_t i = 0; i < c->sub_count; i++)
-        if ((int)c->subs[i].state == state && c->subs[i].msg_id == correlation_id) return (int)i;
-    return -1;
 }
 
 enum sg_err sg_consumer_on_message(struct sg_consumer *c, const SgEnvelope *e,
@@ -181,35 +204,33 @@ enum sg_err sg_consumer_on_message(struct sg_consumer *c, const SgEnvelope *e,
 {
     *applied_out = false;
     SG_ASSERT(c->env, e->payload_case == SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE);
-    int i = find_sub(c, e->correlation_id, SG_SUB_FETCH);
-    if (i < 0) return SG_OK; /* stale or duplicated response */
+    if (!c->fetching || e->correlation_id != c->msg_id) return SG_OK; /* stale or duplicated */
     const Sagasim__Node__V1__FetchResponse *fr = e->fetch_response;
-    struct sg_consumer_sub *s = &c->subs[i];
-    if (fr->code == 0 && !s->positioned) { /* the committed offset is known now */
-        s->positioned = true;
-        s->next_offset = fr->committed_offset;
+    for (size_t k = 0; fr->code == 0 && k < fr->n_parts; k++) {
+        const Sagasim__Node__V1__FetchPartState *ps = fr->parts[k];
+        struct sg_consumer_sub *s = sub_of(c, ps->topic, ps->partition);
+        if (!s) continue;
+        if (!s->positioned) { /* the committed offset is known now */
+            s->positioned = true;
+            s->next_offset = ps->committed_offset;
+        }
+        /* Confirmed, or not: a group offset behind the position (the broker lost a commit
+         * in a power loss, broker.h) is committed again by the next fetch. */
+        s->commit_pending = ps->committed_offset < s->next_offset;
     }
-    /* Confirmed, or not: a group offset behind the position (the broker lost a commit in a
-     * power loss, broker.h) is committed again by the next fetch. */
-    if (fr->code == 0) s->commit_pending = fr->committed_offset < s->next_offset;
     if (fr->code != 0 || fr->n_records == 0) {
-        send_fetch(c, (uint32_t)i);
+        send_fetch(c);
         return SG_OK;
     }
-    enum sg_err err = apply_batch(c, (uint32_t)i, fr, applied_out);
-    if (err == SG_ERR_IO || err == SG_ERR_CORRUPT)
-        c->subs[i].state = SG_SUB_IDLE; /* the timeout re-fetches */
+    enum sg_err err = apply_batch(c, fr, applied_out);
+    if (err == SG_ERR_IO || err == SG_ERR_CORRUPT) c->fetching = false; /* the timeout re-fetches */
     return err == SG_ERR_IO ? SG_OK : err;
 }
 
 void sg_consumer_on_timer(struct sg_consumer *c, uint64_t tag)
 {
     SG_ASSERT(c->env, sg_tag_kind(tag) == SG_TIMER_CONSUMER);
-    uint64_t arg = sg_tag_arg(tag);
-    uint32_t i = (uint32_t)(arg >> 32);
-    if (i >= c->sub_count) return;
-    struct sg_consumer_sub *s = &c->subs[i];
-    if ((s->gen & 0xffffffffu) != (arg & 0xffffffffu)) return; /* superseded */
-    SG_TRACE(c->env, SG_TR_CONSUMER_TIMEOUT, .i = {s->partition}, .s = {s->topic});
-    send_fetch(c, i); /* with its commit, when one is pending */
+    if ((c->gen & 0xffffffffu) != sg_tag_arg(tag)) return; /* superseded */
+    SG_TRACE(c->env, SG_TR_CONSUMER_TIMEOUT, .i = {c->sub_count}, .s = {c->group});
+    send_fetch(c); /* with its commits, where one is pending */
 }

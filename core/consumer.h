@@ -1,11 +1,13 @@
 /*
  * consumer.h: a consumer-group member over one or more topics (DESIGN §1, §8).
  *
- * Per (topic, partition) one fetch is in flight at a time: a long poll from the consumer's
- * position (from the group's committed offset until it has one). When records came: ONE
- * transaction that applies each record's effect through the handler and records it in the
- * inbox; then the next fetch, which carries the commit of the offset after the last record
- * (FetchRequest.commit: the broker stores it before it fetches). Records whose event id is
+ * One fetch is in flight at a time, for every subscription (topic, partition) at once, as
+ * Kafka's consumer does (FetchRequest.parts): a long poll from each partition's position
+ * (from the group's committed offset until it has one), answered when any partition has
+ * records. When records came: ONE transaction that applies each record's effect through
+ * the handler and records it in the inbox, records of a partition in offset order; then
+ * the next fetch, which carries the commit of each advanced partition's new position
+ * (FetchPart.commit: the broker stores it before it fetches). Records whose event id is
  * already in the inbox are duplicates: no effect. Undecodable or unknown records are
  * recorded REJECTED and skipped; they never stop the consumer. No answer within
  * fetch_poll + request_timeout: the fetch is re-sent, its commit with it (a lost commit
@@ -43,9 +45,6 @@ typedef enum sg_err (*sg_consume_fn)(void *ctx, struct sg_db *db, const SgRecord
 struct sg_consumer_sub {
     char topic[40];
     uint32_t partition;
-    enum { SG_SUB_IDLE, SG_SUB_FETCH } state;
-    uint64_t msg_id;
-    uint64_t gen;
     bool positioned;          /* next_offset is known (else fetch from committed) */
     uint64_t next_offset;
     bool commit_pending;      /* next_offset is not yet confirmed as the group's offset */
@@ -63,6 +62,9 @@ struct sg_consumer {
     const char *group;
     struct sg_consumer_sub subs[SG_CONSUMER_SUBS_MAX];
     uint32_t sub_count;
+    bool fetching;            /* a fetch is in flight: msg_id */
+    uint64_t msg_id;
+    uint64_t gen;             /* of the fetch's timeout */
     sg_consume_fn fn;
     void *fn_ctx;
     bool no_dedup;            /* hand redelivered records to fn again (the payout rail) */
@@ -75,13 +77,13 @@ void sg_consumer_init(struct sg_consumer *c, const struct sg_env *env,
                       const struct sg_config *cfg, struct sg_db *db, uint64_t *msg_counter,
                       const char *group, const char *const *topics, sg_consume_fn fn,
                       void *fn_ctx);
-/* Sends the first fetch of every subscription. */
+/* Sends the first fetch (of every subscription). */
 void sg_consumer_start(struct sg_consumer *c);
 /* Fetch responses. *applied_out is true when a batch committed effects
  * (the service then wakes its relay). */
 SG_MUST_USE enum sg_err sg_consumer_on_message(struct sg_consumer *c, const SgEnvelope *e,
                                                bool *applied_out);
-/* SG_TIMER_CONSUMER tags. */
+/* SG_TIMER_CONSUMER tags: the fetch's timeout. */
 void sg_consumer_on_timer(struct sg_consumer *c, uint64_t tag);
 
 #endif

@@ -26,7 +26,7 @@ static const char *const templates[SG_TR_KIND_COUNT] = {
     [SG_TR_CONSUME_POISON] = "consume poison {s0}",
     [SG_TR_CONSUME_DUPLICATE] = "consume duplicate {s0} {s1}",
     [SG_TR_CONSUME] = "consume {s0} {s1} {s2}",
-    [SG_TR_CONSUMER_TIMEOUT] = "consumer timeout {s0}/{i0}",
+    [SG_TR_CONSUMER_TIMEOUT] = "consumer timeout {s0} ({i0} partitions)",
     [SG_TR_SQLITE_ERROR] = "sqlite_error rc={i0} ext={i1} at={s0}",
     [SG_TR_DB_JOURNAL_MODE_NOT] = "db_journal_mode_not {s0}",
     [SG_TR_DECIDER_IGNORES] = "decider ignores payload {i0}",

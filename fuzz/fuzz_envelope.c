@@ -378,28 +378,37 @@ static void steer_records(struct harness *h, struct undo *u, SgRecord **recs, si
     }
 }
 
-/* The subscription waiting for this kind of answer, starting the search at `from`. */
-static const struct sg_consumer_sub *waiting_sub(const struct sg_consumer *c, uint32_t from,
-                                                 int state)
+/* Points each record that names no subscription of the consumer at one (chosen by its
+ * partition), so that fuzzed records reach the consumer's handlers instead of being
+ * skipped. */
+static void steer_parts(struct undo *u, const struct sg_consumer *c, SgRecord **recs, size_t n)
 {
-    for (uint32_t k = 0; k < c->sub_count; k++) {
-        const struct sg_consumer_sub *s = &c->subs[(from + k) % c->sub_count];
-        if ((int)s->state == state) return s;
+    for (size_t i = 0; i < n && u->strs < STEER_RECORDS_MAX && c->sub_count > 0; i++) {
+        bool ours = false;
+        for (uint32_t k = 0; k < c->sub_count && !ours; k++)
+            ours = c->subs[k].partition == recs[i]->partition && recs[i]->topic &&
+                   strcmp(c->subs[k].topic, recs[i]->topic) == 0;
+        if (ours) continue;
+        const struct sg_consumer_sub *s = &c->subs[recs[i]->partition % c->sub_count];
+        u->str_slot[u->strs] = &recs[i]->topic;
+        u->str_old[u->strs++] = recs[i]->topic;
+        recs[i]->topic = (char *)s->topic;
+        recs[i]->partition = s->partition;
     }
-    return NULL;
 }
 
 static void steer(struct harness *h, struct sg_node *n, SgEnvelope *e, struct undo *u)
 {
     struct sg_service *svc = n->role == SG_ROLE_ORCH ? &n->u.orch.svc
                            : n->role == SG_ROLE_BROKER ? NULL : &n->u.decider.svc;
-    const struct sg_consumer_sub *s = NULL;
     switch (e->payload_case) {
     case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_GET:
         if (n->role == SG_ROLE_ORCH) steer_id(h, u, &e->get->withdrawal_id);
         break;
     case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE:
-        if (svc) s = waiting_sub(&svc->consumer, e->fetch_response->partition, SG_SUB_FETCH);
+        if (svc && svc->consumer.fetching) e->correlation_id = svc->consumer.msg_id;
+        if (svc) steer_parts(u, &svc->consumer, e->fetch_response->records,
+                             e->fetch_response->n_records);
         steer_records(h, u, e->fetch_response->records, e->fetch_response->n_records);
         break;
     case SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_PRODUCE_ACK:
@@ -407,7 +416,6 @@ static void steer(struct harness *h, struct sg_node *n, SgEnvelope *e, struct un
         break;
     default: break;
     }
-    if (s) e->correlation_id = s->msg_id;
 }
 
 /* ---- the node step ---- */

@@ -29,6 +29,7 @@
 enum { TOPIC_WD = 4 }; /* index of cbsaga.evt.withdrawal in sg_topics */
 static const char GROUP[] = "test-group";
 static const uint32_t NPART = 3;
+enum { NPART_MAX = 3 };
 
 static const char *topic_wd(void)
 {
@@ -94,6 +95,30 @@ static uint64_t fetch_committing(struct simtest *t, const char *group, const cha
     f.max_records = 64;
     f.offset = offset;
     f.commit = 1;
+    SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
+    e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH;
+    e.fetch = &f;
+    return st_send(t, SG_NODE_BROKER, &e);
+}
+
+/* One fetch of every partition of `topic` from offset 0 (FetchRequest.parts), at most max
+ * records in all. */
+static uint64_t fetch_all_parts(struct simtest *t, const char *group, const char *topic,
+                                uint32_t max)
+{
+    Sagasim__Node__V1__FetchPart part[NPART_MAX];
+    Sagasim__Node__V1__FetchPart *parts[NPART_MAX];
+    for (uint32_t p = 0; p < NPART; p++) {
+        sagasim__node__v1__fetch_part__init(&part[p]);
+        part[p].topic = (char *)topic;
+        part[p].partition = p;
+        parts[p] = &part[p];
+    }
+    Sagasim__Node__V1__FetchRequest f = SAGASIM__NODE__V1__FETCH_REQUEST__INIT;
+    f.group = (char *)group;
+    f.max_records = max;
+    f.n_parts = NPART;
+    f.parts = parts;
     SgEnvelope e = SAGASIM__NODE__V1__ENVELOPE__INIT;
     e.payload_case = SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH;
     e.fetch = &f;
@@ -635,6 +660,58 @@ static void broker__fetches_from_the_memory_tail__equal_fetches_from_disk(void *
     st_free(t);
 }
 
+/* A fetch of several partitions (FetchRequest.parts) parks while all are at their end, is
+ * woken by a produce to any of them, lists every part's state in the request's order, and
+ * gives at most max_records in all; the part that fills first takes turns, so a partition
+ * behind a full one is still served by the next fetch. */
+static void broker__fetch_of_several_partitions__answers_from_any_and_lists_every_state(
+    void **state)
+{
+    (void)state;
+    struct simtest *t = start(14);
+    const char *topic = topic_wd();
+    uint64_t id = fetch_all_parts(t, GROUP, topic, 4);
+    st_run_for(t, 50 * SG_MS);
+    assert_null(st_reply_to(t, id)); /* parked: every partition is empty */
+    char k1[32];
+    key_in(1, false, k1);
+    const struct rec one[] = {{topic, k1, "p1-0"}};
+    expect_ack(t, produce(t, one, 1), 1);
+    SgEnvelope *e = await(t, id, 10 * SG_MS, SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE);
+    const Sagasim__Node__V1__FetchResponse *fr = e->fetch_response;
+    assert_int_equal(fr->n_parts, NPART);
+    for (uint32_t p = 0; p < NPART; p++) {
+        assert_string_equal(fr->parts[p]->topic, topic);
+        assert_int_equal(fr->parts[p]->partition, p);
+        assert_true(fr->parts[p]->log_end == (p == 1 ? 1 : 0));
+        assert_true(fr->parts[p]->committed_offset == 0);
+    }
+    assert_int_equal(fr->n_records, 1);
+    assert_int_equal(fr->records[0]->partition, 1);
+    assert_true(value_is(fr->records[0], "p1-0"));
+    sg_wire_free(e);
+    /* twelve records in partition 0 and one in partition 2; four at most per answer, every
+     * fetch from offset 0: a fixed order would give partition 0's first four every time */
+    char k0[32], k2[32];
+    key_in(0, false, k0);
+    key_in(2, false, k2);
+    struct rec more[13];
+    for (int i = 0; i < 12; i++) more[i] = (struct rec){topic, k0, "p0"};
+    more[12] = (struct rec){topic, k2, "p2-0"};
+    expect_ack(t, produce(t, more, 13), 13);
+    bool served[3] = {false, false, false};
+    for (int round = 0; round < 3; round++) {
+        e = await(t, fetch_all_parts(t, GROUP, topic, 4), 10 * SG_MS,
+                  SAGASIM__NODE__V1__ENVELOPE__PAYLOAD_FETCH_RESPONSE);
+        assert_true(e->fetch_response->n_records <= 4);
+        for (size_t i = 0; i < e->fetch_response->n_records; i++)
+            served[e->fetch_response->records[i]->partition] = true;
+        sg_wire_free(e);
+    }
+    assert_true(served[0] && served[1] && served[2]);
+    st_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -650,6 +727,8 @@ int main(void)
         cmocka_unit_test(broker__acknowledged_records__survive_a_crash),
         cmocka_unit_test(broker__fetches_from_the_memory_tail__equal_fetches_from_disk),
         cmocka_unit_test(broker__fetch_carrying_a_commit__stores_it_and_never_moves_back),
+        cmocka_unit_test(
+            broker__fetch_of_several_partitions__answers_from_any_and_lists_every_state),
     };
     return cmocka_run_group_tests_name("broker", tests, NULL, NULL);
 }

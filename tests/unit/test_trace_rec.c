@@ -48,9 +48,9 @@ static void trace_rec__text__matches_former_printf_formats(void **state)
     render_equals(&(struct sg_trace_rec){.kind = SG_TR_REPLY, .i = {5},
                                          .s = {"OK", "w-2", NULL}},
                   "reply to=5 code=OK wid=w-2 status=");
-    render_equals(&(struct sg_trace_rec){.kind = SG_TR_CONSUMER_TIMEOUT, .i = {2},
-                                         .s = {"cbsaga.cmd.risk"}},
-                  "consumer timeout cbsaga.cmd.risk/2");
+    render_equals(&(struct sg_trace_rec){.kind = SG_TR_CONSUMER_TIMEOUT, .i = {3},
+                                         .s = {"cbsaga-risk"}},
+                  "consumer timeout cbsaga-risk (3 partitions)");
     render_equals(&(struct sg_trace_rec){.kind = SG_TR_RELAY_RETRY}, "relay retry");
     render_equals(&(struct sg_trace_rec){.kind = SG_TR_TEXT, .s = {"faults on"}}, "faults on");
     render_equals(&(struct sg_trace_rec){.kind = SG_TR_TEXT}, "");
