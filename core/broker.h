@@ -8,12 +8,14 @@
  * when no record is there it is parked (a long poll) until a produce reaches that
  * partition or fetch_poll_ns passes. A fetch may list several partitions (up to
  * SG_FETCH_PARTS_MAX, as Kafka's fetch does): it is answered when any of them has records,
- * with at most max_records in all, the part that fills first taking turns. Commit stores a group's offset; it never moves back
- * (a delayed duplicate of an old commit must not rewind the group). The log and the group
- * offsets live in SQLite on the broker's own disk. Topics are the nine of DESIGN §8.
+ * with at most max_records in all, the part that fills first taking turns. Commit stores a
+ * group's offset; it never moves back (a delayed duplicate of an old commit must not
+ * rewind the group). The log and the group offsets live in SQLite on the broker's own
+ * disk. Topics are the nine of DESIGN §8.
  *
- * A fetch may carry its consumer's commit (FetchRequest.commit): the broker stores it as a
- * Commit would, then fetches; the response's committed_offset confirms it.
+ * A fetch may carry its consumer's commits (FetchRequest.commit, FetchPart.commit): the
+ * broker stores them as a Commit would, then fetches; the response's committed offsets
+ * confirm them.
  *
  * Group offsets are persisted lazily, as Kafka's auto-commit interval does: a commit
  * updates the broker's table in memory and is acknowledged at once; every relay_poll_ns

@@ -106,18 +106,16 @@ static enum sg_err answer_fill(struct sg_broker *b, const struct sg_parked_fetch
                                struct fetch_answer *a)
 {
     uint32_t max = f->max_records ? f->max_records : 1;
-    a->store = calloc(max, sizeof *a->store);
-    a->recs = calloc(max, sizeof *a->recs);
-    a->owned = calloc(max, sizeof *a->owned);
     a->state = calloc(f->n_parts, sizeof *a->state);
     a->states = calloc(f->n_parts, sizeof *a->states);
-    SG_ASSERT(b->env, a->store && a->recs && a->owned && a->state && a->states);
+    SG_ASSERT(b->env, a->state && a->states);
     uint32_t first = b->fetch_turn++ % f->n_parts;
     for (uint32_t k = 0; k < f->n_parts; k++) {
         uint32_t j = (first + k) % f->n_parts;
         const struct sg_fetch_part *fp = &f->part[j];
         uint64_t committed = 0;
-        enum sg_err err = sg_broker_committed_offset(b, f->group, fp->topic, fp->partition, &committed);
+        enum sg_err err =
+            sg_broker_committed_offset(b, f->group, fp->topic, fp->partition, &committed);
         if (err != SG_OK) return err;
         Sagasim__Node__V1__FetchPartState *st = &a->state[j];
         sagasim__node__v1__fetch_part_state__init(st);
@@ -126,9 +124,17 @@ static enum sg_err answer_fill(struct sg_broker *b, const struct sg_parked_fetch
         st->committed_offset = committed;
         st->log_end = b->next_offset[fp->topic][fp->partition];
         a->states[j] = st;
+        uint64_t from = fp->from_committed ? committed : fp->offset;
+        if (from < st->log_end && !a->store) { /* records to send: room for them (only then) */
+            a->store = calloc(max, sizeof *a->store);
+            a->recs = calloc(max, sizeof *a->recs);
+            a->owned = calloc(max, sizeof *a->owned);
+            SG_ASSERT(b->env, a->store && a->recs && a->owned);
+        }
         bool owned = false;
-        size_t got = read_part(b, fp, fp->from_committed ? committed : fp->offset,
-                               (uint32_t)(max - a->n), &a->store[a->n], &owned, &err);
+        size_t got = a->store ? read_part(b, fp, from, (uint32_t)(max - a->n), &a->store[a->n],
+                                          &owned, &err)
+                              : 0;
         for (size_t i = a->n; i < a->n + got; i++) a->owned[i] = owned;
         a->n += got;
         if (err != SG_OK) return err;
@@ -226,7 +232,8 @@ enum sg_err sg_broker_on_fetch(struct sg_broker *b, const SgEnvelope *e)
     for (uint32_t k = 0; k < f.n_parts; k++) {
         bool commit = f.single ? req->commit : req->parts[k]->commit;
         const struct sg_fetch_part *fp = &f.part[k];
-        if (commit && sg_broker_store_commit(b, f.group, fp->topic, fp->partition, fp->offset) != SG_OK)
+        if (commit &&
+            sg_broker_store_commit(b, f.group, fp->topic, fp->partition, fp->offset) != SG_OK)
             return SG_OK; /* no answer: the consumer re-sends the fetch and its commits */
     }
     enum sg_err err = SG_OK;

@@ -17,10 +17,11 @@
  * Step i (0-based) takes a database from version i to i + 1, and version = the number of
  * steps. A database with no table at all (a new file) gets `now` instead, the current
  * schema in one script (same transaction, same user_version), when the schema has one:
- * running every step would create tables only to rebuild them. Step 0 is the original schema, written with IF NOT EXISTS so that a version-0
- * database made by the first releases (the same tables, no user_version) is adopted as it
- * is. Steps are append-only: a released step never changes, not even in whitespace; a
- * change to the schema is a new step at the end.
+ * running every step would create tables only to rebuild them. Step 0 is the original
+ * schema, written with IF NOT EXISTS so that a version-0 database made by the first
+ * releases (the same tables, no user_version) is adopted as it is. Steps are append-only:
+ * a released step never changes, not even in whitespace; a change to the schema is a new
+ * step at the end.
  */
 #ifndef SG_MIGRATE_H
 #define SG_MIGRATE_H
