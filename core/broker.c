@@ -37,21 +37,24 @@ uint32_t sg_partition_of(const char *key, uint32_t partitions)
     return (uint32_t)(XXH3_64bits(key, strlen(key)) % partitions);
 }
 
+/* Each partition's log end: one index seek per partition (MAX over the primary key), not a
+ * scan of the whole log (that was most of a broker restart). */
 static enum sg_err load_log_ends(struct sg_broker *b)
 {
     memset(b->next_offset, 0, sizeof b->next_offset);
-    sqlite3_stmt *st = sg_db_prepare(b->env, b->db,
-        "SELECT topic, partition, MAX(offset) + 1 FROM records GROUP BY topic, partition");
-    if (!st) return SG_ERR_IO;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int t = sg_topic_index((const char *)sqlite3_column_text(st, 0));
-        int64_t p = sqlite3_column_int64(st, 1);
-        if (t >= 0 && p >= 0 && p < SG_PARTITIONS_MAX)
-            b->next_offset[t][p] = (uint64_t)sqlite3_column_int64(st, 2);
+    for (uint32_t t = 0; t < SG_TOPIC_COUNT; t++) {
+        for (uint32_t p = 0; p < b->cfg->partitions; p++) {
+            sqlite3_stmt *st = sg_db_stmtf(b->env, b->db,
+                "SELECT MAX(offset) + 1 FROM records WHERE topic = ? AND partition = ?", "ti",
+                sg_topics[t], (int64_t)p);
+            if (!st) return SG_ERR_IO;
+            int rc = sqlite3_step(st);
+            if (rc == SQLITE_ROW) b->next_offset[t][p] = (uint64_t)sqlite3_column_int64(st, 0);
+            sg_db_done(st);
+            if (rc != SQLITE_ROW) return SG_ERR_IO;
+        }
     }
-    sg_db_done(st);
-    return rc == SQLITE_DONE ? SG_OK : SG_ERR_IO;
+    return SG_OK;
 }
 
 enum sg_err sg_broker_start(struct sg_broker *b, const struct sg_env *env,
