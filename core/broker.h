@@ -42,7 +42,7 @@
 #include "err.h"
 #include "wire.h"
 
-enum { SG_TOPIC_COUNT = 9, SG_PARTITIONS_MAX = 16, SG_PARKED_MAX = 64,
+enum { SG_TOPIC_COUNT = 9, SG_PARTITIONS_MAX = 16, SG_PARKED_MAX = 16 /* long polls */,
        SG_GROUP_OFFSETS_MAX = 256, SG_GROUP_LEN = 40,
        SG_FETCH_PARTS_MAX = 4 * SG_PARTITIONS_MAX /* a consumer of four topics */ };
 
