@@ -59,7 +59,8 @@ int sg_live_bench_cmd(const struct sg_live_opts *o);
 int sg_live_console_main(const struct sg_live_opts *o);
 
 /* The configuration every live node runs with: DESIGN §8's defaults, no random
- * rejections (decisions still follow the deny list and the per-asset limits). */
+ * rejections and no random payout failures (decisions still follow the deny list and the
+ * per-asset limits; the ledger still rejects what a balance cannot cover). */
 void sg_live_config(struct sg_config *c, uint64_t bugs);
 
 #endif
