@@ -138,10 +138,12 @@ static void send_ack(struct sg_broker *b, const SgEnvelope *req, uint32_t count,
 }
 
 /* Keeps a committed produce's records in their partitions' tails (broker_tail.h); `saved`
- * holds the log ends before the produce. */
+ * holds the log ends before the produce (left as it is). */
 static void tail_push(struct sg_broker *b, const Sagasim__Node__V1__ProduceRequest *pr,
                       uint64_t saved[SG_TOPIC_COUNT][SG_PARTITIONS_MAX])
 {
+    uint64_t next[SG_TOPIC_COUNT][SG_PARTITIONS_MAX];
+    memcpy(next, saved, sizeof next);
     for (size_t i = 0; i < pr->n_records; i++) {
         const SgRecord *r = pr->records[i];
         uint32_t t = (uint32_t)sg_topic_index(r->topic);
@@ -150,7 +152,7 @@ static void tail_push(struct sg_broker *b, const Sagasim__Node__V1__ProduceReque
             b->tail[t][p] = calloc(1, sizeof *b->tail[t][p]);
             SG_ASSERT(b->env, b->tail[t][p] != NULL);
         }
-        sg_tail_push(b->env, b->tail[t][p], saved[t][p]++, r->key, r->value.data,
+        sg_tail_push(b->env, b->tail[t][p], next[t][p]++, r->key, r->value.data,
                      r->value.len);
     }
 }
@@ -186,9 +188,7 @@ static enum sg_err on_produce(struct sg_broker *b, const SgEnvelope *e)
         return SG_OK;
     }
     b->appended += pr->n_records;
-    uint64_t ends[SG_TOPIC_COUNT][SG_PARTITIONS_MAX];
-    memcpy(ends, saved, sizeof ends);
-    tail_push(b, pr, ends);
+    tail_push(b, pr, saved); /* reads it; the caller still needs it to wake fetches */
     SG_TRACE(b->env, SG_TR_BROKER_APPEND, .i = {(int64_t)pr->n_records, e->from});
     if (sg_fault(b->env, "broker.after_append")) return SG_ERR_CRASHED;
     send_ack(b, e, (uint32_t)pr->n_records, 0);

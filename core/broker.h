@@ -60,11 +60,12 @@ struct sg_group_offset {
 
 extern const char *const sg_topics[SG_TOPIC_COUNT];
 
-/* One partition of a fetch: from `offset`, or from the group's committed offset. */
+/* One partition of a fetch: from `offset`, or from the group's committed offset; `commit`:
+ * store `offset` as the group's offset first. */
 struct sg_fetch_part {
     uint32_t topic, partition;
     uint64_t offset;
-    bool from_committed;
+    bool from_committed, commit;
 };
 
 /* A fetch request as the broker keeps it while it waits (a long poll). A request without

@@ -77,8 +77,8 @@ static size_t read_part(struct sg_broker *b, const struct sg_fetch_part *fp, uin
     return n;
 }
 
-/* The records of every part (at most f->max_records in all) and every part's state, in
- * *a; false on an I/O error. */
+/* An answer being built: its records (the tail's memory, or allocated where owned[i]) and
+ * every part's state. */
 struct fetch_answer {
     SgRecord *store;
     SgRecord **recs;
@@ -102,6 +102,8 @@ static void answer_free(struct fetch_answer *a)
     free(a->states);
 }
 
+/* Fills *a with every part's state and the records of every part (at most max_records in
+ * all, the first part to fill taking turns); SG_ERR_IO when a read failed. */
 static enum sg_err answer_fill(struct sg_broker *b, const struct sg_parked_fetch *f,
                                struct fetch_answer *a)
 {
@@ -181,14 +183,14 @@ static int answer_fetch(struct sg_broker *b, const struct sg_parked_fetch *f, bo
     return sent;
 }
 
-
 /* A part from a request's topic name and partition; false when either is not the broker's. */
 static bool part_parse(const struct sg_broker *b, const char *topic, uint32_t partition,
-                       uint64_t offset, bool from_committed, struct sg_fetch_part *out)
+                       uint64_t offset, bool from_committed, bool commit,
+                       struct sg_fetch_part *out)
 {
     int t = sg_topic_index(topic);
     if (t < 0 || partition >= b->cfg->partitions) return false;
-    *out = (struct sg_fetch_part){(uint32_t)t, partition, offset, from_committed};
+    *out = (struct sg_fetch_part){(uint32_t)t, partition, offset, from_committed, commit};
     return true;
 }
 
@@ -211,11 +213,11 @@ static bool fetch_parse(const struct sg_broker *b, const SgEnvelope *e,
     f->n_parts = f->single ? 1 : (uint32_t)req->n_parts;
     if (f->single)
         return part_parse(b, req->topic, req->partition, req->offset, req->from_committed,
-                          &f->part[0]);
+                          req->commit, &f->part[0]);
     for (uint32_t k = 0; k < f->n_parts; k++) {
         const Sagasim__Node__V1__FetchPart *fp = req->parts[k];
         if (!part_parse(b, fp->topic, fp->partition, fp->offset, fp->from_committed,
-                        &f->part[k]))
+                        fp->commit, &f->part[k]))
             return false;
     }
     return true;
@@ -223,16 +225,14 @@ static bool fetch_parse(const struct sg_broker *b, const SgEnvelope *e,
 
 enum sg_err sg_broker_on_fetch(struct sg_broker *b, const SgEnvelope *e)
 {
-    const Sagasim__Node__V1__FetchRequest *req = e->fetch;
     struct sg_parked_fetch f;
     if (!fetch_parse(b, e, &f)) {
         SG_TRACE(b->env, SG_TR_BROKER_REFUSES_FETCH, .i = {e->from}); /* the consumer times out */
         return SG_OK;
     }
     for (uint32_t k = 0; k < f.n_parts; k++) {
-        bool commit = f.single ? req->commit : req->parts[k]->commit;
         const struct sg_fetch_part *fp = &f.part[k];
-        if (commit &&
+        if (fp->commit &&
             sg_broker_store_commit(b, f.group, fp->topic, fp->partition, fp->offset) != SG_OK)
             return SG_OK; /* no answer: the consumer re-sends the fetch and its commits */
     }

@@ -85,9 +85,8 @@ void sg_consumer_start(struct sg_consumer *c)
     send_fetch(c);
 }
 
-/* The subscription of (topic, partition), or NULL: not one of ours. */
-static struct sg_consumer_sub *sub_of(struct sg_consumer *c, const char *topic,
-                                      uint32_t partition)
+struct sg_consumer_sub *sg_consumer_sub_of(struct sg_consumer *c, const char *topic,
+                                           uint32_t partition)
 {
     for (uint32_t i = 0; i < c->sub_count; i++) {
         struct sg_consumer_sub *s = &c->subs[i];
@@ -178,7 +177,7 @@ static enum sg_err apply_batch(struct sg_consumer *c, const Sagasim__Node__V1__F
 {
     enum sg_err err = sg_db_begin(c->env, c->db);
     for (size_t k = 0; err == SG_OK && k < fr->n_records; k++)
-        if (sub_of(c, fr->records[k]->topic, fr->records[k]->partition))
+        if (sg_consumer_sub_of(c, fr->records[k]->topic, fr->records[k]->partition))
             err = apply_one(c, fr->records[k]);
     if (err != SG_OK) {
         sg_db_rollback(c->db);
@@ -189,10 +188,11 @@ static enum sg_err apply_batch(struct sg_consumer *c, const Sagasim__Node__V1__F
     *applied_out = true;
     if (sg_fault(c->env, "consumer.after_effect")) return SG_ERR_CRASHED;
     for (size_t k = 0; k < fr->n_records; k++) {
-        struct sg_consumer_sub *s = sub_of(c, fr->records[k]->topic, fr->records[k]->partition);
+        const SgRecord *rec = fr->records[k];
+        struct sg_consumer_sub *s = sg_consumer_sub_of(c, rec->topic, rec->partition);
         if (!s) continue;
         s->positioned = true;
-        s->next_offset = fr->records[k]->offset + 1;
+        s->next_offset = rec->offset + 1;
         s->commit_pending = true;
     }
     send_fetch(c); /* it carries the commits */
@@ -208,7 +208,7 @@ enum sg_err sg_consumer_on_message(struct sg_consumer *c, const SgEnvelope *e,
     const Sagasim__Node__V1__FetchResponse *fr = e->fetch_response;
     for (size_t k = 0; fr->code == 0 && k < fr->n_parts; k++) {
         const Sagasim__Node__V1__FetchPartState *ps = fr->parts[k];
-        struct sg_consumer_sub *s = sub_of(c, ps->topic, ps->partition);
+        struct sg_consumer_sub *s = sg_consumer_sub_of(c, ps->topic, ps->partition);
         if (!s) continue;
         if (!s->positioned) { /* the committed offset is known now */
             s->positioned = true;

@@ -83,6 +83,10 @@ void sg_consumer_start(struct sg_consumer *c);
  * (the service then wakes its relay). */
 SG_MUST_USE enum sg_err sg_consumer_on_message(struct sg_consumer *c, const SgEnvelope *e,
                                                bool *applied_out);
+/* The subscription of (topic, partition), or NULL: not one the consumer holds (its records
+ * are skipped). */
+struct sg_consumer_sub *sg_consumer_sub_of(struct sg_consumer *c, const char *topic,
+                                           uint32_t partition);
 /* SG_TIMER_CONSUMER tags: the fetch's timeout. */
 void sg_consumer_on_timer(struct sg_consumer *c, uint64_t tag);
 

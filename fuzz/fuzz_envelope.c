@@ -381,14 +381,10 @@ static void steer_records(struct harness *h, struct undo *u, SgRecord **recs, si
 /* Points each record that names no subscription of the consumer at one (chosen by its
  * partition), so that fuzzed records reach the consumer's handlers instead of being
  * skipped. */
-static void steer_parts(struct undo *u, const struct sg_consumer *c, SgRecord **recs, size_t n)
+static void steer_parts(struct undo *u, struct sg_consumer *c, SgRecord **recs, size_t n)
 {
     for (size_t i = 0; i < n && u->strs < STEER_RECORDS_MAX && c->sub_count > 0; i++) {
-        bool ours = false;
-        for (uint32_t k = 0; k < c->sub_count && !ours; k++)
-            ours = c->subs[k].partition == recs[i]->partition && recs[i]->topic &&
-                   strcmp(c->subs[k].topic, recs[i]->topic) == 0;
-        if (ours) continue;
+        if (sg_consumer_sub_of(c, recs[i]->topic, recs[i]->partition)) continue;
         const struct sg_consumer_sub *s = &c->subs[recs[i]->partition % c->sub_count];
         u->str_slot[u->strs] = &recs[i]->topic;
         u->str_old[u->strs++] = recs[i]->topic;
