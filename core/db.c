@@ -93,6 +93,10 @@ enum sg_err sg_db_open(const struct sg_env *env, const struct sg_schema *schema,
      * sync): a power loss can bring the journal back and roll a committed transaction back
      * (notes/sqlite-fault-model.md, rule 8). */
     bool rollback_journal = mode == SG_DB_JOURNAL_NORMAL;
+    /* Debian builds SQLite with SECURE_DELETE on (upstream's default is off): every deleted
+     * or rewritten cell and every freed page is overwritten with zeros, 0.7% of a simulated
+     * run. Only dead space differs, which no reader interprets, so traces are unchanged. */
+    if (sg_db_exec(env, db, "PRAGMA secure_delete=OFF;") != SG_OK) goto fail_io;
     if (!rollback_journal && sg_db_exec(env, db, "PRAGMA locking_mode=EXCLUSIVE;") != SG_OK)
         goto fail_io;
     /* Refuse a newer database before the journal_mode pragma rewrites its header, and
