@@ -135,6 +135,7 @@ static enum sg_err batch_read(struct sg_relay *r)
         b->recs[i].value.data = b->bytes + value_at[i];
     }
     r->drained = b->n < max;
+    r->drained_changes = sqlite3_total_changes64(r->db->h);
     return SG_OK;
 }
 
@@ -192,8 +193,9 @@ enum sg_err sg_relay_on_timer(struct sg_relay *r, uint64_t tag)
     case SG_TIMER_RELAY_POLL: {
         r->env->timer_at(r->env->ctx,
                          r->env->now_mono_ns(r->env->ctx) + r->cfg->relay_poll_ns, tag);
+        bool idle = r->drained && sqlite3_total_changes64(r->db->h) == r->drained_changes;
         enum sg_err err = persist(r);
-        return err != SG_OK ? err : sg_relay_kick(r);
+        return err != SG_OK || idle ? err : sg_relay_kick(r);
     }
     case SG_TIMER_RELAY_RETRY:
         if (!r->in_flight || sg_tag_arg(tag) != (r->gen & 0x00ffffffffffffffULL)) return SG_OK;

@@ -16,7 +16,10 @@
  *
  * Woken by its service's commits (sg_relay_kick) and by a fallback poll timer. After a
  * read that found less than a full batch, only a kick or a poll reads again: the outbox is
- * not re-read after every ack when nothing was committed since.
+ * not re-read after every ack when nothing was committed since. The poll skips its read
+ * when the connection has changed no row since that read (sqlite3_total_changes64; only
+ * this connection writes the file): a missed kick still shows as a change, and an idle
+ * service's polls (most of a run's heal phase) read nothing.
  */
 #ifndef SG_RELAY_H
 #define SG_RELAY_H
@@ -51,6 +54,7 @@ struct sg_relay {
     uint64_t *msg_counter;
     bool in_flight;
     bool drained;             /* the last read found the outbox empty past the batch */
+    int64_t drained_changes;  /* sqlite3_total_changes64 at that read */
     uint64_t msg_id;          /* the in-flight produce */
     int64_t acked_seq;        /* every row up to here is acknowledged (this life) */
     int64_t persisted_seq;    /* relay_position.last_seq as last read or written */

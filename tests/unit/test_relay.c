@@ -196,6 +196,37 @@ static void relay__publishes_nothing__clean_restart(void **state)
     st_free(t);
 }
 
+/* The fallback poll: a row committed without a kick (a service that forgot to wake its
+ * relay) is published by the next poll, though the relay's last read found the outbox
+ * drained and the polls before it skipped their reads (nothing had changed). */
+static void relay__poll_publishes__row_committed_without_kick(void **state)
+{
+    (void)state;
+    struct simtest *t = st_new_approving(204);
+    char wid[40];
+    create_ok(t, "k0", wid);
+    assert_string_equal(st_settle(t, wid, 5 * SG_SEC), "COMPLETED");
+    st_run_for(t, 2 * SG_SEC); /* idle: several polls with nothing to read */
+    struct sg_node *o = sg_world_node(t->w, SG_ROLE_ORCH);
+    assert_true(o->u.orch.svc.relay.drained);
+    uint64_t published0 = o->u.orch.svc.relay.published;
+
+    assert_int_equal(sqlite3_exec(st_node_db(t, SG_ROLE_ORCH),
+                                  "INSERT INTO outbox(event_id, event_type, aggregate_type,"
+                                  " aggregate_id, route_key, trace_id, created_at_ns, payload)"
+                                  " VALUES('e-unkicked', 'WithdrawalCompleted', 'withdrawal',"
+                                  " 'w-unkicked', 'evt.withdrawal', 't', 0, x'')",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(st_int(st_node_db(t, SG_ROLE_BROKER),
+                            "SELECT COUNT(*) FROM records WHERE key = 'w-unkicked'"), 0);
+    st_run_for(t, SG_SEC); /* two polls */
+    assert_int_equal(st_int(st_node_db(t, SG_ROLE_BROKER),
+                            "SELECT COUNT(*) FROM records WHERE key = 'w-unkicked'"), 1);
+    assert_int_equal(o->u.orch.svc.relay.published, published0 + 1);
+    assert_position_at_end(t, SG_ROLE_ORCH);
+    st_free(t);
+}
+
 static void relay__retries__broker_down(void **state)
 {
     (void)state;
@@ -232,6 +263,7 @@ int main(void)
         cmocka_unit_test(relay__resends__broker_crash_after_append),
         cmocka_unit_test(relay__position__reaches_max_outbox_seq),
         cmocka_unit_test(relay__publishes_nothing__clean_restart),
+        cmocka_unit_test(relay__poll_publishes__row_committed_without_kick),
         cmocka_unit_test(relay__retries__broker_down),
     };
     return cmocka_run_group_tests_name("relay", tests, NULL, NULL);
