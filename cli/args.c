@@ -126,6 +126,10 @@ static int parse_one(const char *cmd, const char *opt, const char *val, struct s
     } else if (strcmp(opt, "jobs") == 0) {
         if (!sg_cli_parse_u64(val, &n) || n == 0 || n > 256) return bad(cmd, "invalid --jobs", val);
         o->jobs = (uint32_t)n;
+    } else if (strcmp(opt, "repeat") == 0) {
+        if (!sg_cli_parse_u64(val, &n) || n == 0 || n > 100)
+            return bad(cmd, "invalid --repeat (1..100)", val);
+        o->repeat = (uint32_t)n;
     } else if (strcmp(opt, "shard") == 0) {
         const char *slash = strchr(val, '/');
         char left[24];

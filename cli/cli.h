@@ -30,6 +30,7 @@ struct sg_cli_opts {
     const char *trace_path;
     bool check_determinism;
     uint32_t jobs;                 /* --jobs N (sweep) */
+    uint32_t repeat;               /* --repeat N (bench); 0: not given */
     uint32_t shard_i, shard_n;     /* --shard i/n (sweep) */
     bool crashpoints;              /* --crashpoints (sweep) */
     const char *report_dir;        /* --report DIR */
